@@ -1,0 +1,82 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Text;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Cli.Commands;
+
+/// <summary>Options every verb spells the same way.</summary>
+internal sealed class CommonOptions
+{
+    public Option<FramingMode> Framing { get; } = new("--framing")
+    {
+        Description = "Message framing: nul (a NUL byte ends each message, as the classic C programs send) or line (LF; a CR before it is dropped)",
+        DefaultValueFactory = _ => FramingMode.Nul,
+        CustomParser = ParseFraming,
+        HelpName = "nul|line",
+    };
+
+    public Option<Encoding> Encoding { get; } = new("--encoding")
+    {
+        Description = "Text encoding of messages: utf-8, gbk, big5, shift_jis, windows-1252, cpNNN... (bytes invalid in it are shown as \\xNN)",
+        DefaultValueFactory = _ => MessageText.Utf8,
+        CustomParser = ParseEncoding,
+        HelpName = "name",
+    };
+
+    public Option<int> MaxMessageBytes { get; } = new("--max-message-bytes")
+    {
+        Description = "Longest message in bytes, terminator not counted",
+        DefaultValueFactory = _ => MessageFramer.DefaultMaxMessageBytes,
+        HelpName = "bytes",
+    };
+
+    public Option<bool> Verbose { get; } = new("--verbose", "-v")
+    {
+        Description = "Show more on stderr (serve: connection open/close; send: each connection attempt)",
+    };
+
+    public CommonOptions()
+    {
+        MaxMessageBytes.Validators.Add(r =>
+        {
+            int value = r.GetValueOrDefault<int>();
+            if (value is < 1 or > MessageFramer.MaxAllowedMessageBytes)
+            {
+                r.AddError($"--max-message-bytes must be between 1 and {MessageFramer.MaxAllowedMessageBytes}, not {value}");
+            }
+        });
+    }
+
+    public void AddTo(Command command)
+    {
+        command.Add(Framing);
+        command.Add(Encoding);
+        command.Add(MaxMessageBytes);
+        command.Add(Verbose);
+    }
+
+    private static FramingMode ParseFraming(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (FramingModeNames.TryParse(text, out var mode))
+        {
+            return mode;
+        }
+
+        result.AddError($"--framing must be nul or line, not '{text}'");
+        return default;
+    }
+
+    private static Encoding ParseEncoding(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (MessageText.TryGetEncoding(text, out var encoding, out string? error))
+        {
+            return encoding;
+        }
+
+        result.AddError(error!);
+        return MessageText.Utf8;
+    }
+}

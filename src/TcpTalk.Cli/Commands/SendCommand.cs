@@ -1,0 +1,147 @@
+using System.CommandLine;
+using TcpTalk.Client;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Cli.Commands;
+
+/// <summary><c>tcptalk send HOST[:PORT] [MESSAGE...]</c>: connect, print the greeting, send messages, close.</summary>
+internal static class SendCommand
+{
+    public static Command Create(CommonOptions common, Func<CancellationToken> shutdown)
+    {
+        var target = new Argument<string>("host[:port]")
+        {
+            Description = "Server to talk to: localhost, example.org:9000, 192.0.2.7, [::1]:9000 (port 12345 when not given)",
+        };
+        var messages = new Argument<string[]>("message")
+        {
+            Description = "Messages to send, one frame each; when none are given, each line of stdin is one message",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var connectTimeout = new Option<TimeSpan>("--connect-timeout")
+        {
+            Description = "Time allowed to resolve the host and connect",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+            CustomParser = Duration.Parse,
+            HelpName = "duration",
+        };
+        var timeout = new Option<TimeSpan>("--timeout")
+        {
+            Description = "Time allowed for the greeting, and for the server to close after the last message",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
+            CustomParser = Duration.Parse,
+            HelpName = "duration",
+        };
+
+        var command = new Command("send", "Connect to a server, print its greeting, send messages, and close");
+        command.Add(target);
+        command.Add(messages);
+        command.Add(connectTimeout);
+        command.Add(timeout);
+        common.AddTo(command);
+        command.SetAction(async (result, _) =>
+        {
+            if (!HostAndPort.TryParse(result.GetValue(target), HostAndPort.DefaultPort, out var server, out string? error))
+            {
+                throw new UserErrorException(ExitCode.Usage, error!);
+            }
+
+            bool verbose = result.GetValue(common.Verbose);
+            var options = new TalkClientOptions
+            {
+                Framing = result.GetValue(common.Framing),
+                Encoding = result.GetValue(common.Encoding)!,
+                MaxMessageBytes = result.GetValue(common.MaxMessageBytes),
+                ConnectTimeout = result.GetValue(connectTimeout),
+                ResponseTimeout = result.GetValue(timeout),
+                OnAttempt = verbose ? ReportAttempt : null,
+            };
+            try
+            {
+                options.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UserErrorException(ExitCode.Usage, e.Message, e);
+            }
+
+            return await RunAsync(server, options, result.GetValue(messages) ?? [], verbose, shutdown()).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(HostAndPort server, TalkClientOptions options, string[] messages, bool verbose, CancellationToken cancel)
+    {
+        // Refuse unsendable arguments before connecting, so a typo costs no connection.
+        var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
+        for (int i = 0; i < messages.Length; i++)
+        {
+            if (!framer.CanCarry(options.Encoding.GetBytes(messages[i]), out string? reason))
+            {
+                throw new UserErrorException(ExitCode.Usage, $"message {i + 1}: {reason}");
+            }
+        }
+
+        await using var client = await TalkClient.ConnectAsync(server.Host, server.Port, options, cancel).ConfigureAwait(false);
+        if (verbose)
+        {
+            await Console.Error.WriteLineAsync($"connected: {client.LocalEndPoint} -> {client.RemoteEndPoint}").ConfigureAwait(false);
+        }
+
+        Console.Out.WriteLine(client.Greeting);
+        Console.Out.Flush();
+
+        if (messages.Length > 0)
+        {
+            foreach (string message in messages)
+            {
+                await client.SendAsync(message, cancel).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await SendStdinLinesAsync(client, framer, options, cancel).ConfigureAwait(false);
+        }
+
+        await client.CompleteAsync(cancel).ConfigureAwait(false);
+        if (verbose)
+        {
+            await Console.Error.WriteLineAsync($"sent {client.MessagesSent} message(s); server closed the connection").ConfigureAwait(false);
+        }
+
+        return (int)ExitCode.Success;
+    }
+
+    private static async Task SendStdinLinesAsync(TalkClient client, MessageFramer framer, TalkClientOptions options, CancellationToken cancel)
+    {
+        bool interactive = !Console.IsInputRedirected;
+        var stdin = Console.In;
+        int lineNumber = 0;
+        while (true)
+        {
+            if (interactive)
+            {
+                await Console.Error.WriteAsync("> ").ConfigureAwait(false);
+            }
+
+            string? line = await stdin.ReadLineAsync(cancel).ConfigureAwait(false);
+            if (line is null)
+            {
+                return;
+            }
+
+            lineNumber++;
+            if (!framer.CanCarry(options.Encoding.GetBytes(line), out string? reason))
+            {
+                throw new UserErrorException(ExitCode.Usage, $"stdin line {lineNumber}: {reason}");
+            }
+
+            await client.SendAsync(line, cancel).ConfigureAwait(false);
+        }
+    }
+
+    private static void ReportAttempt(ConnectAttempt attempt) =>
+        Console.Error.WriteLine(attempt.Outcome is null
+            ? $"connecting to {attempt.Endpoint}"
+            : $"  {attempt.Endpoint}: {attempt.Outcome} after {attempt.Elapsed.TotalMilliseconds:0.0} ms");
+}

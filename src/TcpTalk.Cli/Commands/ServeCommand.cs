@@ -1,0 +1,133 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Net;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using TcpTalk.Protocol;
+using TcpTalk.Server;
+
+namespace TcpTalk.Cli.Commands;
+
+/// <summary><c>tcptalk serve</c>: run the server until Ctrl+C or SIGTERM.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CommonOptions common, Func<CancellationToken> shutdown)
+    {
+        var port = new Option<int>("--port", "-p")
+        {
+            Description = "Port to listen on, on all interfaces (IPv6 and IPv4); 0 lets the OS choose",
+            DefaultValueFactory = _ => HostAndPort.DefaultPort,
+        };
+        port.Validators.Add(r =>
+        {
+            int value = r.GetValueOrDefault<int>();
+            if (value is < 0 or > 65535)
+            {
+                r.AddError($"--port must be between 0 and 65535, not {value}");
+            }
+        });
+        var listen = new Option<IPEndPoint[]>("--listen", "-l")
+        {
+            Description = "Listen on ADDR:PORT instead (repeatable): 127.0.0.1:9000, [::1]:9000, [::]:9000, 0.0.0.0:9000",
+            CustomParser = ParseListen,
+            HelpName = "addr:port",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var greeting = new Option<string>("--greeting")
+        {
+            Description = "Greeting sent to every client; {address} and {port} are the client's",
+            DefaultValueFactory = _ => GreetingTemplate.DefaultText,
+            HelpName = "template",
+        };
+        var shutdownTimeout = new Option<TimeSpan>("--shutdown-timeout")
+        {
+            Description = "On Ctrl+C/SIGTERM, how long connections may take to finish the message in flight",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+            CustomParser = Duration.Parse,
+            HelpName = "duration",
+        };
+
+        var command = new Command("serve", "Listen for clients: greet each one, print every message it sends (one line each on stdout)");
+        command.Add(port);
+        command.Add(listen);
+        command.Add(greeting);
+        command.Add(shutdownTimeout);
+        common.AddTo(command);
+        command.SetAction(async (result, _) =>
+        {
+            var options = new TalkServerOptions
+            {
+                Port = result.GetValue(port),
+                Framing = result.GetValue(common.Framing),
+                Encoding = result.GetValue(common.Encoding)!,
+                MaxMessageBytes = result.GetValue(common.MaxMessageBytes),
+                Greeting = result.GetValue(greeting)!,
+                ShutdownTimeout = result.GetValue(shutdownTimeout),
+            };
+            foreach (var endpoint in result.GetValue(listen) ?? [])
+            {
+                options.Listen.Add(endpoint);
+            }
+
+            return await RunAsync(options, result.GetValue(common.Verbose), shutdown()).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(TalkServerOptions options, bool verbose, CancellationToken shutdown)
+    {
+        try
+        {
+            options.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw new UserErrorException(ExitCode.Usage, e.Message, e);
+        }
+
+        using var loggers = LoggerFactory.Create(builder => builder
+            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.UseUtcTimestamp = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+            })
+            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
+        await using var output = new MessageOutput(Console.OpenStandardOutput());
+        await using var server = new TalkServer(options, output, loggers);
+        await server.StartAsync(shutdown).ConfigureAwait(false);
+        await server.RunAsync(shutdown).ConfigureAwait(false);
+        return (int)ExitCode.Success;
+    }
+
+    private static IPEndPoint[] ParseListen(ArgumentResult result)
+    {
+        var endpoints = new List<IPEndPoint>();
+        foreach (var token in result.Tokens)
+        {
+            if (!HostAndPort.TryParse(token.Value, -1, out var parsed, out string? error))
+            {
+                result.AddError($"--listen {token.Value}: {error}");
+                continue;
+            }
+
+            if (parsed.Port < 0)
+            {
+                result.AddError($"--listen {token.Value}: give a port, e.g. {parsed.Host}:{HostAndPort.DefaultPort}");
+                continue;
+            }
+
+            var address = parsed.Host == "*" ? IPAddress.IPv6Any : parsed.Address;
+            if (address is null)
+            {
+                result.AddError($"--listen {token.Value}: '{parsed.Host}' is not an IP address (host names are not resolved here)");
+                continue;
+            }
+
+            endpoints.Add(new IPEndPoint(address, parsed.Port));
+        }
+
+        return [.. endpoints];
+    }
+}

@@ -1,0 +1,38 @@
+namespace TcpTalk.Cli;
+
+/// <summary>The process exit codes of <c>tcptalk</c>. Documented in README.md; scripts rely on them, so never renumber.</summary>
+public enum ExitCode
+{
+    /// <summary>Everything worked.</summary>
+    Success = 0,
+
+    /// <summary>An unexpected failure (a bug): the message says what happened.</summary>
+    Failure = 1,
+
+    /// <summary>The command line is wrong: unknown option, bad value, missing argument.</summary>
+    Usage = 2,
+
+    /// <summary><c>send</c>: the host name has no address.</summary>
+    HostNotFound = 3,
+
+    /// <summary><c>send</c>: every address refused the connection or was unreachable.</summary>
+    ConnectFailed = 4,
+
+    /// <summary><c>send</c>: no connection, greeting or close within the time allowed.</summary>
+    Timeout = 5,
+
+    /// <summary><c>send</c>: the server broke the protocol (no greeting, greeting over the size limit...).</summary>
+    ProtocolError = 6,
+
+    /// <summary><c>send</c>: the server reset or closed the connection before it took every message.</summary>
+    ConnectionClosed = 7,
+
+    /// <summary><c>send</c>: the server answered a message with an error frame (e.g. message too long).</summary>
+    ServerRefused = 8,
+
+    /// <summary><c>serve</c>: a listener could not be bound (address in use, permission denied...).</summary>
+    ListenFailed = 10,
+
+    /// <summary>Interrupted by Ctrl+C or SIGTERM before finishing (<c>send</c>).</summary>
+    Interrupted = 130,
+}

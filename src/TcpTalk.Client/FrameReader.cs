@@ -1,0 +1,64 @@
+using System.Buffers;
+using System.Net.Sockets;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Client;
+
+/// <summary>Reads whole frames from a socket with a <see cref="MessageFramer"/>, keeping bytes past a frame for the next read.</summary>
+internal sealed class FrameReader(Socket socket, MessageFramer framer)
+{
+    private byte[] _buffer = new byte[1024];
+    private int _start;
+    private int _end;
+    private bool _eof;
+
+    /// <summary>The next frame's payload, or null at a clean end of stream. An unterminated tail at EOF is a final frame.</summary>
+    /// <exception cref="MessageTooLongException">The frame is longer than the framer's limit.</exception>
+    public async ValueTask<byte[]?> ReadFrameAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var pending = _buffer.AsSpan(_start, _end - _start);
+            if (framer.TryReadMessage(pending, out int length, out int frame))
+            {
+                byte[] payload = pending[..length].ToArray();
+                _start += frame;
+                return payload;
+            }
+
+            if (_eof)
+            {
+                if (framer.TryReadFinalMessage(pending, out length))
+                {
+                    byte[] payload = pending[..length].ToArray();
+                    _start = _end;
+                    return payload;
+                }
+
+                return null;
+            }
+
+            if (_end == _buffer.Length)
+            {
+                if (_start > 0)
+                {
+                    _buffer.AsSpan(_start, _end - _start).CopyTo(_buffer);
+                    _end -= _start;
+                    _start = 0;
+                }
+                else
+                {
+                    Array.Resize(ref _buffer, (int)Math.Min(_buffer.Length * 2L, framer.MaxFrameBytes));
+                }
+            }
+
+            int received = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (received == 0)
+            {
+                _eof = true;
+            }
+
+            _end += received;
+        }
+    }
+}

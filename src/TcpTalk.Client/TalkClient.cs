@@ -1,0 +1,287 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Client;
+
+/// <summary>
+/// A connection to a TcpTalk (or classic C) server: connect, read the greeting, send messages, complete.
+/// </summary>
+/// <example>
+/// <code>
+/// await using var client = await TalkClient.ConnectAsync("localhost", 12345);
+/// Console.WriteLine(client.Greeting);          // Welcome 127.0.0.1!
+/// await client.SendAsync("hello");
+/// await client.CompleteAsync();                 // half-close, wait for the server to close
+/// </code>
+/// </example>
+public sealed class TalkClient : IAsyncDisposable
+{
+    private readonly Socket _socket;
+    private readonly TalkClientOptions _options;
+    private readonly MessageFramer _framer;
+    private readonly FrameReader _reader;
+    private readonly CancellationTokenSource _readerStop = new();
+    private Task? _serverFrames;
+    private volatile string? _serverError;
+    private volatile bool _serverClosed;
+    private int _sentWhenServerClosed = -1;
+    private bool _completed;
+
+    private TalkClient(Socket socket, TalkClientOptions options, MessageFramer framer)
+    {
+        _socket = socket;
+        _options = options;
+        _framer = framer;
+        _reader = new FrameReader(socket, framer);
+        RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
+        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+    }
+
+    /// <summary>The greeting's text, decoded with the configured encoding, control characters escaped.</summary>
+    public string Greeting { get; private set; } = string.Empty;
+
+    /// <summary>The greeting's bytes as received, terminator excluded.</summary>
+    public ReadOnlyMemory<byte> GreetingBytes { get; private set; }
+
+    /// <summary>The server address and port actually connected to.</summary>
+    public IPEndPoint RemoteEndPoint { get; }
+
+    /// <summary>This side's address and port.</summary>
+    public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Messages sent so far.</summary>
+    public int MessagesSent { get; private set; }
+
+    /// <summary>
+    /// Resolves <paramref name="host"/>, connects to the first of its addresses that answers (Happy Eyeballs), and
+    /// reads the greeting.
+    /// </summary>
+    /// <exception cref="HostNotFoundException">The name has no address.</exception>
+    /// <exception cref="ConnectFailedException">Every address refused or was unreachable.</exception>
+    /// <exception cref="TalkTimeoutException">No address answered within <see cref="TalkClientOptions.ConnectTimeout"/>, or no greeting within <see cref="TalkClientOptions.ResponseTimeout"/>.</exception>
+    /// <exception cref="ProtocolException">The server closed without a greeting, or the greeting was too long.</exception>
+    public static async Task<TalkClient> ConnectAsync(string host, int port = HostAndPort.DefaultPort, TalkClientOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(host);
+        ArgumentOutOfRangeException.ThrowIfNegative(port);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(port, 65535);
+        options ??= new TalkClientOptions();
+        options.Validate();
+        var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
+        string target = new HostAndPort(host, port).ToString();
+
+        Socket socket;
+        using (var connectTimeout = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider))
+        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token))
+        {
+            try
+            {
+                var addresses = await options.Resolver.ResolveAsync(host, connect.Token).ConfigureAwait(false);
+                socket = await HappyEyeballs.ConnectAsync(addresses, port, options, connect.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+            {
+                throw new TalkTimeoutException($"no answer from {target} within {Seconds(options.ConnectTimeout)}");
+            }
+        }
+
+        var client = new TalkClient(socket, options, framer);
+        try
+        {
+            await client.ReadGreetingAsync(target, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            await client.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+
+        return client;
+    }
+
+    /// <summary>Sends <paramref name="message"/>, encoded with the configured encoding, as one frame.</summary>
+    /// <exception cref="ArgumentException">The message cannot be framed (contains the terminator, too long).</exception>
+    /// <exception cref="ServerClosedException">The server already closed or reset the connection.</exception>
+    /// <exception cref="ServerErrorException">The server sent an error frame.</exception>
+    public Task SendAsync(string message, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        return SendAsync(_options.Encoding.GetBytes(message), cancellationToken);
+    }
+
+    /// <summary>Sends <paramref name="payload"/> as one frame; see <see cref="SendAsync(string, CancellationToken)"/>.</summary>
+    public async Task SendAsync(ReadOnlyMemory<byte> payload, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_completed, this);
+        if (!_framer.CanCarry(payload.Span, out string? reason))
+        {
+            throw new ArgumentException(reason, nameof(payload));
+        }
+
+        ThrowIfServerGone(beforeSending: true);
+        var frame = new ArrayBufferWriter<byte>(payload.Length + 1);
+        _framer.WriteFrame(payload.Span, frame);
+        try
+        {
+            await _socket.SendAsync(frame.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        {
+            ThrowIfServerGone(beforeSending: true);
+            throw new ServerClosedException($"server reset the connection before message {MessagesSent + 1} was sent; it read {Read()} message(s) at most", e);
+        }
+
+        MessagesSent++;
+    }
+
+    /// <summary>
+    /// Half-closes (tells the server nothing more comes) and waits, at most <see cref="TalkClientOptions.ResponseTimeout"/>,
+    /// for the server to close its side.
+    /// </summary>
+    /// <exception cref="ServerErrorException">The server sent an error frame.</exception>
+    /// <exception cref="ServerClosedException">The server reset the connection or closed it before messages sent after that were read.</exception>
+    /// <exception cref="TalkTimeoutException">The server did not close in time.</exception>
+    public async Task CompleteAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_completed, this);
+        _completed = true;
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Send);
+        }
+        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        {
+            // Already reset: the reader below reports it.
+        }
+
+        try
+        {
+            await _serverFrames!.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            throw new TalkTimeoutException($"server did not close the connection within {Seconds(_options.ResponseTimeout)} after the last message");
+        }
+
+        ThrowIfServerGone(beforeSending: false);
+    }
+
+    /// <summary>Closes the connection (without waiting for the server, unless <see cref="CompleteAsync"/> was called).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _readerStop.CancelAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        if (_serverFrames is not null)
+        {
+            try
+            {
+                await _serverFrames.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+        }
+
+        _readerStop.Dispose();
+    }
+
+    private async Task ReadGreetingAsync(string target, CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.ResponseTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        byte[]? greeting;
+        try
+        {
+            greeting = await _reader.ReadFrameAsync(linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            throw new TalkTimeoutException($"connected to {target} but no greeting arrived within {Seconds(_options.ResponseTimeout)}");
+        }
+        catch (MessageTooLongException e)
+        {
+            throw new ProtocolException($"greeting from {target} is longer than {e.Limit} bytes (the limit); is this a TcpTalk server with {_framer.Mode.ToName()} framing?", e);
+        }
+        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        {
+            throw new ServerClosedException($"{target} reset the connection before sending a greeting", e);
+        }
+
+        if (greeting is null)
+        {
+            throw new ProtocolException($"{target} closed the connection without sending a greeting");
+        }
+
+        if (ServerReply.TryParseError(greeting, out string sentence))
+        {
+            throw new ServerErrorException(sentence);
+        }
+
+        GreetingBytes = greeting;
+        Greeting = MessageText.DecodeEscaped(greeting, _options.Encoding);
+        _serverFrames = ReadServerFramesAsync();
+    }
+
+    /// <summary>Watches what the server sends after the greeting: error frames, its close, or a reset.</summary>
+    private async Task ReadServerFramesAsync()
+    {
+        try
+        {
+            while (await _reader.ReadFrameAsync(_readerStop.Token).ConfigureAwait(false) is { } frame)
+            {
+                if (ServerReply.TryParseError(frame, out string sentence))
+                {
+                    _serverError ??= sentence;
+                }
+
+                // Other frames (future acknowledgements) are ignored by this version.
+            }
+
+            Interlocked.CompareExchange(ref _sentWhenServerClosed, MessagesSent, -1);
+            _serverClosed = true;
+        }
+        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        {
+            Interlocked.CompareExchange(ref _sentWhenServerClosed, MessagesSent, -1);
+            _serverClosed = true;
+            throw new ServerClosedException(
+                $"server reset the connection: it closed without reading everything sent ({MessagesSent} message(s) sent)", e);
+        }
+        catch (MessageTooLongException e)
+        {
+            throw new ProtocolException($"server sent a frame longer than {e.Limit} bytes", e);
+        }
+    }
+
+    private void ThrowIfServerGone(bool beforeSending)
+    {
+        if (_serverError is { } error)
+        {
+            throw new ServerErrorException(error);
+        }
+
+        if (_serverFrames is { IsFaulted: true } failed)
+        {
+            throw failed.Exception!.InnerException!;
+        }
+
+        int sentAtClose = Volatile.Read(ref _sentWhenServerClosed);
+        if (_serverClosed && (beforeSending || MessagesSent > sentAtClose))
+        {
+            int first = sentAtClose + 1;
+            throw new ServerClosedException(beforeSending
+                ? $"server closed the connection after {sentAtClose} message(s); message {MessagesSent + 1} was not sent"
+                : $"server closed the connection before message {first} arrived; messages {first} to {MessagesSent} were not read");
+        }
+    }
+
+    private int Read() => Math.Max(0, MessagesSent - 1);
+
+    private static bool IsPeerGone(SocketError error) => error is SocketError.ConnectionReset or SocketError.ConnectionAborted
+        or SocketError.Shutdown or SocketError.NetworkReset or SocketError.NotConnected;
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds >= 1 ? $"{time.TotalSeconds:0.###} s" : $"{time.TotalMilliseconds:0} ms";
+}

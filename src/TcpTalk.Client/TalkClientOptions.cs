@@ -1,0 +1,81 @@
+using System.Text;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Client;
+
+/// <summary>Settings of a <see cref="TalkClient"/>.</summary>
+public sealed class TalkClientOptions
+{
+    /// <summary>Message framing; must match the server's. Default <see cref="FramingMode.Nul"/>.</summary>
+    public FramingMode Framing { get; set; } = FramingMode.Nul;
+
+    /// <summary>Encoding of messages sent and of the greeting. Default UTF-8; legacy code pages via <see cref="MessageText.GetEncoding"/>.</summary>
+    public Encoding Encoding { get; set; } = MessageText.Utf8;
+
+    /// <summary>
+    /// Longest frame accepted from the server (the greeting included) and longest message sent, in bytes.
+    /// Default 65536, the server's default limit. Range 1 to 1 GiB.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = MessageFramer.DefaultMaxMessageBytes;
+
+    /// <summary>
+    /// Time allowed for resolving the host and connecting to one of its addresses. Default 5 s: several attempts
+    /// of Happy Eyeballs fit, and a user waits no longer for a dead host. Zero or negative is invalid.
+    /// </summary>
+    public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Time allowed for each wait on the server after connecting: the greeting, and the close after the last
+    /// message. Default 10 s. Zero or negative is invalid.
+    /// </summary>
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Happy Eyeballs "connection attempt delay" (RFC 8305, section 5): how long one address may try before the next
+    /// starts in parallel. Default 250 ms, the RFC's recommendation. Range 10 ms to 2 s.
+    /// </summary>
+    public TimeSpan AttemptDelay { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Resolves host names. Default the system resolver; tests inject their own.</summary>
+    public IHostResolver Resolver { get; set; } = SystemHostResolver.Instance;
+
+    /// <summary>Clock for timeouts and the attempt delay. Default <see cref="TimeProvider.System"/>.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Called once per connection attempt when it starts and when it ends (for <c>-v</c>). Default none.</summary>
+    public Action<ConnectAttempt>? OnAttempt { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (MaxMessageBytes is < 1 or > MessageFramer.MaxAllowedMessageBytes)
+        {
+            throw new ArgumentException($"MaxMessageBytes is {MaxMessageBytes}; it must be between 1 and {MessageFramer.MaxAllowedMessageBytes}");
+        }
+
+        if (ConnectTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"ConnectTimeout is {ConnectTimeout}; it must be positive");
+        }
+
+        if (ResponseTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"ResponseTimeout is {ResponseTimeout}; it must be positive");
+        }
+
+        if (AttemptDelay < TimeSpan.FromMilliseconds(10) || AttemptDelay > TimeSpan.FromSeconds(2))
+        {
+            throw new ArgumentException($"AttemptDelay is {AttemptDelay}; it must be between 10 ms and 2 s");
+        }
+
+        ArgumentNullException.ThrowIfNull(Encoding);
+        ArgumentNullException.ThrowIfNull(Resolver);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+    }
+}
+
+/// <summary>One connection attempt to one address, as reported to <see cref="TalkClientOptions.OnAttempt"/>.</summary>
+/// <param name="Endpoint">The address and port tried, e.g. <c>[::1]:12345</c>.</param>
+/// <param name="Outcome">Null when the attempt starts; then <c>connected</c>, <c>refused</c>, <c>timed out</c>, <c>cancelled</c>...</param>
+/// <param name="Elapsed">Time since the attempt started.</param>
+public sealed record ConnectAttempt(string Endpoint, string? Outcome, TimeSpan Elapsed);

@@ -1,0 +1,224 @@
+using System.Buffers;
+
+namespace TcpTalk.Protocol;
+
+/// <summary>
+/// Finds message boundaries in a byte stream and writes frames. A pure function over bytes: it never touches a
+/// socket, never allocates on the read path, and enforces <see cref="MaxMessageBytes"/> itself.
+/// </summary>
+/// <remarks>
+/// Decisions (docs/PROTOCOL.md has the full table):
+/// an empty message (a terminator right after the previous one) is a message of zero bytes;
+/// in <see cref="FramingMode.Line"/> a CR directly before the LF is dropped and the limit counts the bytes before it;
+/// a non-empty unterminated tail at a clean end of stream is a final message (<see cref="TryReadFinalMessage(ReadOnlySpan{byte}, out int)"/>).
+/// </remarks>
+public sealed class MessageFramer
+{
+    /// <summary>The default for <see cref="MaxMessageBytes"/>: 65536 bytes.</summary>
+    public const int DefaultMaxMessageBytes = 64 * 1024;
+
+    /// <summary>The largest accepted value for <see cref="MaxMessageBytes"/>: 1 GiB.</summary>
+    public const int MaxAllowedMessageBytes = 1 << 30;
+
+    private readonly byte _terminator;
+
+    /// <summary>Creates a framer for <paramref name="mode"/> that refuses messages longer than <paramref name="maxMessageBytes"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxMessageBytes"/> is below 1 or above 1 GiB.</exception>
+    public MessageFramer(FramingMode mode = FramingMode.Nul, int maxMessageBytes = DefaultMaxMessageBytes)
+    {
+        if (mode is not (FramingMode.Nul or FramingMode.Line))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "framing must be nul or line");
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMessageBytes, MaxAllowedMessageBytes);
+        Mode = mode;
+        MaxMessageBytes = maxMessageBytes;
+        _terminator = mode == FramingMode.Nul ? (byte)0 : (byte)'\n';
+        MaxFrameBytes = maxMessageBytes + (mode == FramingMode.Line ? 2 : 1);
+    }
+
+    /// <summary>The framing this framer reads and writes.</summary>
+    public FramingMode Mode { get; }
+
+    /// <summary>The longest message accepted, in bytes, terminator (and a dropped CR) not counted.</summary>
+    public int MaxMessageBytes { get; }
+
+    /// <summary>The most bytes one complete frame can occupy: the message, a CR in line mode, and the terminator.</summary>
+    public int MaxFrameBytes { get; }
+
+    /// <summary>The terminator byte: 0x00 or 0x0A.</summary>
+    public byte TerminatorByte => _terminator;
+
+    /// <summary>
+    /// Looks for one complete message at the start of <paramref name="buffer"/>.
+    /// Returns false, without throwing, when more bytes are needed.
+    /// </summary>
+    /// <param name="buffer">Received bytes not yet consumed.</param>
+    /// <param name="messageLength">The message's length in bytes, without terminator and dropped CR.</param>
+    /// <param name="frameLength">How many bytes of <paramref name="buffer"/> the frame occupies (consume these).</param>
+    /// <exception cref="MessageTooLongException">No terminator within the limit: the connection cannot resynchronise.</exception>
+    public bool TryReadMessage(ReadOnlySpan<byte> buffer, out int messageLength, out int frameLength)
+    {
+        // Only the first MaxFrameBytes can hold a legal terminator, so a huge buffer is never scanned past that.
+        var window = buffer.Length > MaxFrameBytes ? buffer[..MaxFrameBytes] : buffer;
+        int index = window.IndexOf(_terminator);
+        if (index < 0)
+        {
+            if (buffer.Length >= MaxFrameBytes)
+            {
+                throw new MessageTooLongException(MaxMessageBytes, buffer);
+            }
+
+            messageLength = frameLength = 0;
+            return false;
+        }
+
+        frameLength = index + 1;
+        messageLength = TrimmedLength(buffer[..index]);
+        return true;
+    }
+
+    /// <summary>
+    /// At a clean end of stream, returns the unterminated tail left in <paramref name="buffer"/> as a final message.
+    /// Returns false when the tail is empty. Call only after <see cref="TryReadMessage(ReadOnlySpan{byte}, out int, out int)"/> returned false.
+    /// </summary>
+    /// <exception cref="MessageTooLongException">The tail is longer than the limit.</exception>
+    public bool TryReadFinalMessage(ReadOnlySpan<byte> buffer, out int messageLength)
+    {
+        if (buffer.IsEmpty)
+        {
+            messageLength = 0;
+            return false;
+        }
+
+        messageLength = TrimmedLength(buffer);
+        return true;
+    }
+
+    /// <summary>
+    /// Sequence form of <see cref="TryReadMessage(ReadOnlySpan{byte}, out int, out int)"/>: on success slices the
+    /// message out and advances <paramref name="buffer"/> past its frame.
+    /// </summary>
+    /// <exception cref="MessageTooLongException">No terminator within the limit.</exception>
+    public bool TryReadMessage(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message)
+    {
+        if (buffer.IsSingleSegment)
+        {
+            if (!TryReadMessage(buffer.FirstSpan, out int length, out int frame))
+            {
+                message = default;
+                return false;
+            }
+
+            message = buffer.Slice(0, length);
+            buffer = buffer.Slice(frame);
+            return true;
+        }
+
+        var window = buffer.Length > MaxFrameBytes ? buffer.Slice(0, MaxFrameBytes) : buffer;
+        var position = window.PositionOf(_terminator);
+        if (position is null)
+        {
+            if (buffer.Length >= MaxFrameBytes)
+            {
+                throw new MessageTooLongException(MaxMessageBytes, Head(buffer));
+            }
+
+            message = default;
+            return false;
+        }
+
+        var body = buffer.Slice(0, position.Value);
+        buffer = buffer.Slice(buffer.GetPosition(1, position.Value));
+        message = Trimmed(body);
+        return true;
+    }
+
+    /// <summary>Sequence form of <see cref="TryReadFinalMessage(ReadOnlySpan{byte}, out int)"/>; empties <paramref name="buffer"/> on success.</summary>
+    /// <exception cref="MessageTooLongException">The tail is longer than the limit.</exception>
+    public bool TryReadFinalMessage(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message)
+    {
+        if (buffer.IsEmpty)
+        {
+            message = default;
+            return false;
+        }
+
+        message = Trimmed(buffer);
+        buffer = buffer.Slice(buffer.End);
+        return true;
+    }
+
+    /// <summary>Whether <paramref name="payload"/> can be sent as one message: within the limit and free of the terminator.</summary>
+    public bool CanCarry(ReadOnlySpan<byte> payload, out string? reason)
+    {
+        if (payload.Length > MaxMessageBytes)
+        {
+            reason = $"message is {payload.Length} bytes, longer than the limit of {MaxMessageBytes}";
+            return false;
+        }
+
+        if (payload.Contains(_terminator))
+        {
+            reason = Mode == FramingMode.Nul
+                ? "message contains a NUL byte, which NUL framing cannot carry"
+                : "message contains a line feed, which line framing cannot carry";
+            return false;
+        }
+
+        if (Mode == FramingMode.Line && !payload.IsEmpty && payload[^1] == (byte)'\r')
+        {
+            reason = "message ends with a carriage return, which line framing drops";
+            return false;
+        }
+
+        reason = null;
+        return true;
+    }
+
+    /// <summary>Writes <paramref name="payload"/> followed by the terminator. The caller checked <see cref="CanCarry"/>.</summary>
+    public void WriteFrame(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
+    {
+        ArgumentNullException.ThrowIfNull(output);
+        var span = output.GetSpan(payload.Length + 1);
+        payload.CopyTo(span);
+        span[payload.Length] = _terminator;
+        output.Advance(payload.Length + 1);
+    }
+
+    private int TrimmedLength(ReadOnlySpan<byte> body)
+    {
+        int length = body.Length;
+        if (Mode == FramingMode.Line && length > 0 && body[length - 1] == (byte)'\r')
+        {
+            length--;
+        }
+
+        if (length > MaxMessageBytes)
+        {
+            throw new MessageTooLongException(MaxMessageBytes, body);
+        }
+
+        return length;
+    }
+
+    private ReadOnlySequence<byte> Trimmed(ReadOnlySequence<byte> body)
+    {
+        if (Mode == FramingMode.Line && body.Length > 0 && body.Slice(body.Length - 1).FirstSpan[0] == (byte)'\r')
+        {
+            body = body.Slice(0, body.Length - 1);
+        }
+
+        if (body.Length > MaxMessageBytes)
+        {
+            throw new MessageTooLongException(MaxMessageBytes, Head(body));
+        }
+
+        return body;
+    }
+
+    private static byte[] Head(ReadOnlySequence<byte> buffer) =>
+        buffer.Slice(0, Math.Min(buffer.Length, ProtocolException.MaxQuotedBytes + 1)).ToArray();
+}

@@ -1,0 +1,332 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Server;
+
+/// <summary>
+/// Serves one accepted connection: greeting, then messages until the client half-closes, then close.
+/// </summary>
+/// <remarks>
+/// An idle connection owns no buffer: it waits with a zero-byte receive, which completes when data (or EOF)
+/// arrives. Only then is a pooled buffer rented and drained with non-blocking receives until the socket would
+/// block, parsing complete messages after every receive and handing each read's messages to the sink as one
+/// batch. Bytes of a message not yet complete stay at the front of the buffer; once everything is consumed the
+/// buffer goes back to the pool. So memory per idle connection is the socket and this object, and memory per busy
+/// connection is bounded by <see cref="MessageFramer.MaxFrameBytes"/>.
+/// </remarks>
+internal sealed class ConnectionHandler : IThreadPoolWorkItem
+{
+    private const int InitialBufferBytes = 16 * 1024;
+    private const int ReadsBeforeYield = 16; // fairness: a busy stream lets accepts and other connections run
+    private static readonly TimeSpan RefusalDrainTime = TimeSpan.FromSeconds(1);
+
+    private readonly TalkServer _server;
+    private readonly Socket _socket;
+    private readonly MessageFramer _framer;
+    private (int Start, int Length)[] _ranges = [];
+    private long _messages;
+    private long _bytes;
+    private volatile bool _stopping;
+
+    public ConnectionHandler(TalkServer server, Socket socket, ConnectionInfo info)
+    {
+        _server = server;
+        _socket = socket;
+        _framer = server.Framer;
+        Info = info;
+    }
+
+    public ConnectionInfo Info { get; }
+
+    /// <summary>Asks the connection to close at the next message boundary (at once if it is idle).</summary>
+    public void RequestStop() => _stopping = true;
+
+    /// <summary>Closes the socket now; a pending receive fails and the handler ends.</summary>
+    public void Abort() => _socket.Dispose();
+
+    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
+
+    private async Task RunAsync()
+    {
+        string reason = "client closed";
+        var log = _server.Logger;
+        ServerLog.ConnectionOpened(log, Info.Id, Info.Protocol, Info.Local, Info.Remote);
+        try
+        {
+            _socket.Blocking = false;
+            await SendGreetingAsync().ConfigureAwait(false);
+            reason = await ReceiveMessagesAsync().ConfigureAwait(false);
+        }
+        catch (MessageTooLongException e)
+        {
+            reason = "message too long";
+            ServerLog.MessageRefused(log, Info.Id, Info.Remote, e.Message);
+            await RefuseAsync(e.Message).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        {
+            reason = "peer reset";
+            ServerLog.ConnectionReset(log, Info.Id, Info.Remote, e.SocketErrorCode.ToString());
+        }
+        catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException
+                                  || (e is SocketException se && se.SocketErrorCode == SocketError.OperationAborted))
+        {
+            reason = "server stopped";
+        }
+        catch (Exception e)
+        {
+            reason = "failed";
+            ServerLog.ConnectionFailed(log, e, Info.Id, Info.Remote);
+        }
+        finally
+        {
+            _socket.Dispose();
+            ServerLog.ConnectionClosed(log, Info.Id, Info.Protocol, Info.Local, Info.Remote, _messages, _bytes, reason);
+            _server.OnConnectionClosed(this);
+        }
+    }
+
+    private async ValueTask SendGreetingAsync()
+    {
+        var greeting = _server.Greeting;
+        byte[] frame = ArrayPool<byte>.Shared.Rent(greeting.MaxFormattedBytes + 1);
+        try
+        {
+            int length = greeting.Format(Info.RemoteAddress, Info.RemotePort, frame);
+            frame[length++] = _framer.TerminatorByte;
+            await SendAllAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frame);
+        }
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
+    {
+        // Usually the whole frame fits the socket's send buffer: one non-blocking send, no async machinery.
+        int sent = _socket.Send(data.Span, SocketFlags.None, out var error);
+        if (error is not (SocketError.Success or SocketError.WouldBlock))
+        {
+            throw new SocketException((int)error);
+        }
+
+        data = data[Math.Max(sent, 0)..];
+        while (!data.IsEmpty)
+        {
+            sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
+            data = data[sent..];
+        }
+    }
+
+    /// <summary>Reads until EOF or a stop request; returns why the connection ends.</summary>
+    private async Task<string> ReceiveMessagesAsync()
+    {
+        byte[]? buffer = null;
+        int start = 0, end = 0;
+        try
+        {
+            while (true)
+            {
+                if (start == end)
+                {
+                    if (buffer is not null)
+                    {
+                        ReturnBuffers(ref buffer);
+                        start = end = 0;
+                    }
+
+                    if (_stopping)
+                    {
+                        return "server stopped";
+                    }
+
+                    // Idle: no bytes held, so a stop may cut this wait short.
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _server.StoppingToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    // Mid-message: finish it even while stopping; ShutdownTimeout aborts us if it never ends.
+                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                }
+
+                buffer ??= ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+                int reads = 0;
+                while (true)
+                {
+                    if (end == buffer.Length)
+                    {
+                        MakeRoom(ref buffer, ref start, ref end);
+                    }
+
+                    int received = _socket.Receive(buffer.AsSpan(end), SocketFlags.None, out var error);
+                    if (error == SocketError.WouldBlock)
+                    {
+                        break;
+                    }
+
+                    if (error != SocketError.Success)
+                    {
+                        throw new SocketException((int)error);
+                    }
+
+                    if (received == 0)
+                    {
+                        await DeliverTailAsync(buffer, start, end).ConfigureAwait(false);
+                        start = end;
+                        return "client closed";
+                    }
+
+                    _bytes += received;
+                    end += received;
+                    start = await DeliverAsync(buffer, start, end).ConfigureAwait(false);
+                    if (start == end)
+                    {
+                        start = end = 0;
+                        if (_stopping)
+                        {
+                            return "server stopped";
+                        }
+                    }
+
+                    if (++reads == ReadsBeforeYield)
+                    {
+                        reads = 0;
+                        await Task.Yield();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            if (buffer is not null)
+            {
+                ReturnBuffers(ref buffer);
+            }
+        }
+    }
+
+    /// <summary>Parses every complete message in buffer[start..end), hands them to the sink, returns the new start.</summary>
+    private async ValueTask<int> DeliverAsync(byte[] buffer, int start, int end)
+    {
+        int count = 0;
+        while (_framer.TryReadMessage(buffer.AsSpan(start, end - start), out int length, out int frame))
+        {
+            if (count == _ranges.Length)
+            {
+                GrowRanges();
+            }
+
+            _ranges[count++] = (start, length);
+            start += frame;
+        }
+
+        if (count > 0)
+        {
+            await Emit(buffer, count).ConfigureAwait(false);
+        }
+
+        return start;
+    }
+
+    private async ValueTask DeliverTailAsync(byte[] buffer, int start, int end)
+    {
+        // Clean EOF after an unterminated tail: the client finished sending, so the tail is a whole message
+        // (docs/PROTOCOL.md). A reset never gets here, so a cut-off message is never delivered.
+        if (_framer.TryReadFinalMessage(buffer.AsSpan(start, end - start), out int length))
+        {
+            if (_ranges.Length == 0)
+            {
+                GrowRanges();
+            }
+
+            _ranges[0] = (start, length);
+            await Emit(buffer, 1).ConfigureAwait(false);
+        }
+    }
+
+    private ValueTask Emit(byte[] buffer, int count)
+    {
+        _messages += count;
+        var batch = new MessageBatch(Info, _server.TimeProvider.GetUtcNow(), _server.Encoding, buffer, _ranges.AsMemory(0, count));
+        return _server.Sink.OnMessagesAsync(batch, CancellationToken.None);
+    }
+
+    private void MakeRoom(ref byte[] buffer, ref int start, ref int end)
+    {
+        if (start > 0)
+        {
+            buffer.AsSpan(start, end - start).CopyTo(buffer);
+            end -= start;
+            start = 0;
+            return;
+        }
+
+        // A message longer than the buffer: grow, never past one frame (the framer throws before that).
+        int size = (int)Math.Min((long)buffer.Length * 2, _framer.MaxFrameBytes);
+        byte[] bigger = ArrayPool<byte>.Shared.Rent(size);
+        buffer.AsSpan(0, end).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        buffer = bigger;
+    }
+
+    private void GrowRanges()
+    {
+        var bigger = ArrayPool<(int, int)>.Shared.Rent(Math.Max(16, _ranges.Length * 2));
+        _ranges.CopyTo(bigger, 0);
+        if (_ranges.Length > 0)
+        {
+            ArrayPool<(int, int)>.Shared.Return(_ranges);
+        }
+
+        _ranges = bigger;
+    }
+
+    private void ReturnBuffers(ref byte[]? buffer)
+    {
+        ArrayPool<byte>.Shared.Return(buffer!);
+        buffer = null;
+        if (_ranges.Length > 0)
+        {
+            ArrayPool<(int, int)>.Shared.Return(_ranges);
+            _ranges = [];
+        }
+    }
+
+    /// <summary>
+    /// Sends the error frame, half-closes, and reads and discards what the client still sends for a moment, so the
+    /// error reaches it instead of being destroyed by the reset that closing with unread data would cause.
+    /// </summary>
+    private async Task RefuseAsync(string sentence)
+    {
+        try
+        {
+            var frame = new ArrayBufferWriter<byte>(128);
+            ServerReply.WriteError(sentence, _framer, frame);
+            await SendAllAsync(frame.WrittenMemory).ConfigureAwait(false);
+            _socket.Shutdown(SocketShutdown.Send);
+            using var drain = new CancellationTokenSource(RefusalDrainTime, _server.TimeProvider);
+            byte[] scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
+            try
+            {
+                while (await _socket.ReceiveAsync(scratch, SocketFlags.None, drain.Token).ConfigureAwait(false) > 0)
+                {
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(scratch);
+            }
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The peer is gone or would not stop sending; the connection closes either way.
+        }
+    }
+
+    private static bool IsPeerGone(SocketError error) => error is SocketError.ConnectionReset or SocketError.ConnectionAborted
+        or SocketError.Shutdown or SocketError.NetworkReset or SocketError.TimedOut or SocketError.HostUnreachable
+        or SocketError.NetworkUnreachable or SocketError.NotConnected;
+}

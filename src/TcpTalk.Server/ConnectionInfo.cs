@@ -1,0 +1,61 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Server;
+
+/// <summary>
+/// One accepted TCP connection, named by its five parts: protocol, local address and port, remote address and port.
+/// The remote address shown to people is decided here, once per connection (IPv4-mapped addresses become IPv4).
+/// </summary>
+public sealed class ConnectionInfo
+{
+    private byte[]? _remoteUtf8;
+
+    /// <summary>Creates the description of a connection.</summary>
+    public ConnectionInfo(long id, IPEndPoint local, IPEndPoint remote)
+    {
+        ArgumentNullException.ThrowIfNull(local);
+        ArgumentNullException.ThrowIfNull(remote);
+        Id = id;
+        LocalAddress = ClientAddress.Normalize(local.Address);
+        LocalPort = local.Port;
+        RemoteAddress = ClientAddress.Normalize(remote.Address);
+        RemotePort = remote.Port;
+    }
+
+    /// <summary>The server's number for this connection, unique within the process, counting from 1.</summary>
+    public long Id { get; }
+
+    /// <summary>The transport protocol: always <c>tcp</c>.</summary>
+    public string Protocol => "tcp";
+
+    /// <summary>The server address the client reached.</summary>
+    public IPAddress LocalAddress { get; }
+
+    /// <summary>The server port the client reached.</summary>
+    public int LocalPort { get; }
+
+    /// <summary>The client's address as shown in the greeting, output and logs.</summary>
+    public IPAddress RemoteAddress { get; }
+
+    /// <summary>The client's port.</summary>
+    public int RemotePort { get; }
+
+    /// <summary><c>127.0.0.1:5000</c> or <c>[::1]:5000</c>.</summary>
+    public string Remote => ClientAddress.FormatEndpoint(RemoteAddress, RemotePort);
+
+    /// <summary><c>127.0.0.1:12345</c> or <c>[::1]:12345</c>.</summary>
+    public string Local => ClientAddress.FormatEndpoint(LocalAddress, LocalPort);
+
+    /// <summary><see cref="Remote"/> as UTF-8, computed once.</summary>
+    internal ReadOnlySpan<byte> RemoteUtf8 => _remoteUtf8 ??= Encoding.UTF8.GetBytes(Remote);
+
+    /// <summary>Describes the connection from an accepted socket.</summary>
+    internal static ConnectionInfo FromSocket(long id, Socket socket) =>
+        new(id, (IPEndPoint)socket.LocalEndPoint!, (IPEndPoint)socket.RemoteEndPoint!);
+
+    /// <summary>The five parts: <c>tcp 127.0.0.1:12345 &lt;- 127.0.0.1:5000</c>.</summary>
+    public override string ToString() => $"{Protocol} {Local} <- {Remote}";
+}

@@ -1,0 +1,92 @@
+using System.Text;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Server;
+
+/// <summary>
+/// The complete messages that one read of one connection produced, in order. Valid only until the sink's
+/// <see cref="IMessageSink.OnMessagesAsync"/> completes: the bytes live in the connection's pooled buffer.
+/// </summary>
+public readonly struct MessageBatch
+{
+    private readonly ReadOnlyMemory<byte> _buffer;
+    private readonly ReadOnlyMemory<(int Start, int Length)> _messages;
+
+    internal MessageBatch(ConnectionInfo connection, DateTimeOffset receivedAt, Encoding encoding,
+        ReadOnlyMemory<byte> buffer, ReadOnlyMemory<(int Start, int Length)> messages)
+    {
+        Connection = connection;
+        ReceivedAt = receivedAt;
+        Encoding = encoding;
+        _buffer = buffer;
+        _messages = messages;
+    }
+
+    /// <summary>The connection the messages came from.</summary>
+    public ConnectionInfo Connection { get; }
+
+    /// <summary>When the read that completed these messages returned (UTC).</summary>
+    public DateTimeOffset ReceivedAt { get; }
+
+    /// <summary>The encoding the server was configured with for message text.</summary>
+    public Encoding Encoding { get; }
+
+    /// <summary>How many messages the batch holds.</summary>
+    public int Count => _messages.Length;
+
+    /// <summary>The raw bytes of message <paramref name="index"/>, terminator excluded.</summary>
+    public ReadOnlySpan<byte> this[int index]
+    {
+        get
+        {
+            var (start, length) = _messages.Span[index];
+            return _buffer.Span.Slice(start, length);
+        }
+    }
+
+    /// <summary>Copies the batch into owned <see cref="ReceivedMessage"/> objects.</summary>
+    public ReceivedMessage[] ToMessages()
+    {
+        var result = new ReceivedMessage[Count];
+        for (int i = 0; i < result.Length; i++)
+        {
+            result[i] = new ReceivedMessage(Connection, ReceivedAt, this[i].ToArray(), Encoding);
+        }
+
+        return result;
+    }
+}
+
+/// <summary>One received message, owned by the caller.</summary>
+public sealed class ReceivedMessage
+{
+    /// <summary>Creates the message.</summary>
+    public ReceivedMessage(ConnectionInfo connection, DateTimeOffset receivedAt, byte[] payload, Encoding encoding)
+    {
+        Connection = connection;
+        ReceivedAt = receivedAt;
+        Payload = payload;
+        Encoding = encoding;
+    }
+
+    /// <summary>The connection it came from.</summary>
+    public ConnectionInfo Connection { get; }
+
+    /// <summary>When it was received (UTC).</summary>
+    public DateTimeOffset ReceivedAt { get; }
+
+    /// <summary>The bytes exactly as received, terminator excluded.</summary>
+    public byte[] Payload { get; }
+
+    /// <summary>The server's text encoding.</summary>
+    public Encoding Encoding { get; }
+
+    /// <summary>The text, decoded and escaped as the server prints it (control characters and invalid bytes visible).</summary>
+    public string DisplayText => MessageText.DecodeEscaped(Payload, Encoding);
+
+    /// <summary>The text decoded by <see cref="Encoding"/> as is, control characters kept; use <see cref="DisplayText"/> to show it to people.</summary>
+    public string Text => Encoding.GetString(Payload);
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Connection.Remote} {DisplayText}";
+}

@@ -1,0 +1,209 @@
+using System.Buffers;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Server;
+
+/// <summary>
+/// Prints one line per message to a stream (stdout): <c>&lt;UTC time&gt; &lt;client-ip&gt;:&lt;port&gt; &lt;text&gt;</c>,
+/// the text escaped by <see cref="MessageText"/> so a peer cannot drive the operator's terminal.
+/// </summary>
+/// <remarks>
+/// Lines are formatted straight into one shared buffer under one lock per batch (one read of one connection), so
+/// the hot path neither allocates nor makes a system call per message. The buffer is written out when it passes
+/// <see cref="FlushThreshold"/>, and otherwise by a background flusher as soon as the writers go idle, so a line
+/// typed by a human shows at once while a flood of lines costs one write per ~64 KiB. <see cref="DisposeAsync"/>
+/// writes whatever is left.
+/// </remarks>
+public sealed class MessageOutput : IMessageSink, IAsyncDisposable
+{
+    /// <summary>Buffered bytes that trigger a write by the appending thread itself.</summary>
+    public const int FlushThreshold = 64 * 1024;
+
+    private readonly Stream _stream;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _dirty = new(0, 1);
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _flusher;
+    private readonly LineBuffer _buffer = new(FlushThreshold * 2);
+    private readonly byte[] _timestamp = new byte[24];
+    private long _timestampMillis = -1;
+    private bool _signalled;
+    private IOException? _failure;
+
+    /// <summary>Creates the output on <paramref name="stream"/>, which it does not own.</summary>
+    public MessageOutput(Stream stream)
+    {
+        _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+        _flusher = Task.Run(FlushWhenIdleAsync);
+    }
+
+    /// <inheritdoc/>
+    public ValueTask OnMessagesAsync(MessageBatch batch, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (_failure is not null)
+            {
+                // stdout is gone (closed pipe): keep serving; the journal, if any, still has the messages.
+                return ValueTask.CompletedTask;
+            }
+
+            var stamp = FormatTimestamp(batch.ReceivedAt);
+            var remote = batch.Connection.RemoteUtf8;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                var span = _buffer.GetSpan(stamp.Length + remote.Length + 2);
+                stamp.CopyTo(span);
+                span[stamp.Length] = (byte)' ';
+                remote.CopyTo(span[(stamp.Length + 1)..]);
+                span[stamp.Length + 1 + remote.Length] = (byte)' ';
+                _buffer.Advance(stamp.Length + remote.Length + 2);
+                MessageText.WriteEscapedUtf8(batch[i], batch.Encoding, _buffer);
+                _buffer.GetSpan(1)[0] = (byte)'\n';
+                _buffer.Advance(1);
+                if (_buffer.Length >= FlushThreshold)
+                {
+                    WriteBufferLocked();
+                }
+            }
+
+            if (_buffer.Length > 0 && !_signalled)
+            {
+                _signalled = true;
+                _dirty.Release();
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Writes buffered lines to the stream and flushes it.</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            WriteBufferLocked();
+            try
+            {
+                _stream.Flush();
+            }
+            catch (IOException e)
+            {
+                _failure ??= e;
+            }
+        }
+    }
+
+    /// <summary>Stops the flusher and writes what is left.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        try
+        {
+            await _flusher.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        Flush();
+        _stop.Dispose();
+        _dirty.Dispose();
+    }
+
+    private async Task FlushWhenIdleAsync()
+    {
+        while (true)
+        {
+            await _dirty.WaitAsync(_stop.Token).ConfigureAwait(false);
+            // Let the writers that are running now add their lines, then write them all in one call.
+            await Task.Yield();
+            lock (_gate)
+            {
+                _signalled = false;
+            }
+
+            Flush();
+        }
+    }
+
+    private void WriteBufferLocked()
+    {
+        if (_buffer.Length == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            if (_failure is null)
+            {
+                _stream.Write(_buffer.Written);
+            }
+        }
+        catch (IOException e)
+        {
+            _failure = e;
+        }
+        finally
+        {
+            _buffer.Clear();
+        }
+    }
+
+    // yyyy-MM-ddTHH:mm:ss.fffZ, cached per millisecond.
+    private ReadOnlySpan<byte> FormatTimestamp(DateTimeOffset at)
+    {
+        long millis = at.ToUnixTimeMilliseconds();
+        if (millis != _timestampMillis)
+        {
+            var utc = at.UtcDateTime;
+            utc.TryFormat(_timestamp, out int written, "yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture);
+            _timestampMillis = millis;
+            return _timestamp.AsSpan(0, written);
+        }
+
+        return _timestamp;
+    }
+
+    private sealed class LineBuffer(int capacity) : IBufferWriter<byte>
+    {
+        private byte[] _bytes = new byte[capacity];
+
+        public int Length { get; private set; }
+
+        public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, Length);
+
+        public void Advance(int count) => Length += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _bytes.AsMemory(Length);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _bytes.AsSpan(Length);
+        }
+
+        public void Clear()
+        {
+            Length = 0;
+            if (_bytes.Length > capacity)
+            {
+                _bytes = new byte[capacity]; // a huge message grew it; don't keep that forever
+            }
+        }
+
+        private void Ensure(int sizeHint)
+        {
+            int need = Math.Max(sizeHint, 16);
+            if (_bytes.Length - Length < need)
+            {
+                Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, Length + need));
+            }
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using Microsoft.Extensions.Logging;
+
+namespace TcpTalk.Server;
+
+/// <summary>Every log message of the server, with stable event ids. Message contents never go to the log.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Listening on {Endpoint}")]
+    public static partial void Listening(ILogger logger, string endpoint);
+
+    [LoggerMessage(2, LogLevel.Information, "Stopping: no new connections; waiting up to {Timeout} for {Count} connection(s) to finish")]
+    public static partial void Stopping(ILogger logger, TimeSpan timeout, int count);
+
+    [LoggerMessage(3, LogLevel.Information, "Stopped after {Accepted} connection(s)")]
+    public static partial void Stopped(ILogger logger, long accepted);
+
+    [LoggerMessage(4, LogLevel.Warning, "Shutdown timeout: aborting {Count} connection(s) still mid-message")]
+    public static partial void AbortingConnections(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Debug, "Connection {Id} opened: {Protocol} local {Local} remote {Remote}")]
+    public static partial void ConnectionOpened(ILogger logger, long id, string protocol, string local, string remote);
+
+    [LoggerMessage(11, LogLevel.Debug, "Connection {Id} closed: {Protocol} local {Local} remote {Remote}; {Messages} message(s), {Bytes} byte(s) received; {Reason}")]
+    public static partial void ConnectionClosed(ILogger logger, long id, string protocol, string local, string remote, long messages, long bytes, string reason);
+
+    [LoggerMessage(12, LogLevel.Debug, "Connection {Id} from {Remote}: peer reset or vanished ({Error})")]
+    public static partial void ConnectionReset(ILogger logger, long id, string remote, string error);
+
+    [LoggerMessage(20, LogLevel.Warning, "Connection {Id} from {Remote} refused a message: {Reason}")]
+    public static partial void MessageRefused(ILogger logger, long id, string remote, string reason);
+
+    [LoggerMessage(30, LogLevel.Warning, "Accept on {Endpoint} failed ({Error}); retrying in {Delay} ms")]
+    public static partial void AcceptFailed(ILogger logger, string endpoint, string error, int delay);
+
+    [LoggerMessage(31, LogLevel.Critical, "The accept loop on {Endpoint} died; no new connections are taken there")]
+    public static partial void AcceptLoopDied(ILogger logger, Exception exception, string endpoint);
+
+    [LoggerMessage(40, LogLevel.Error, "Connection {Id} from {Remote} failed unexpectedly")]
+    public static partial void ConnectionFailed(ILogger logger, Exception exception, long id, string remote);
+}

@@ -1,0 +1,323 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Server;
+
+/// <summary>
+/// The TcpTalk server: listens, greets every client with <c>Welcome &lt;client-ip&gt;!</c>, and hands the messages
+/// each client sends to an <see cref="IMessageSink"/> until the client half-closes.
+/// </summary>
+/// <example>
+/// <code>
+/// var options = new TalkServerOptions { Port = 12345 };
+/// await using var server = new TalkServer(options, MessageSinks.FromDelegate(m => Console.WriteLine(m)));
+/// await server.RunAsync(stoppingToken);
+/// </code>
+/// </example>
+public sealed class TalkServer : IAsyncDisposable
+{
+    private readonly TalkServerOptions _options;
+    private readonly ConcurrentDictionary<long, ConnectionHandler> _connections = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Socket> _listeners = [];
+    private readonly List<Task> _acceptLoops = [];
+    private readonly List<IPEndPoint> _bound = [];
+    private long _nextConnectionId;
+    private int _state; // 0 new, 1 started, 2 stopping, 3 stopped
+
+    /// <summary>Creates a server; nothing is bound until <see cref="StartAsync"/>.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public TalkServer(TalkServerOptions options, IMessageSink sink, ILoggerFactory? loggerFactory = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        _options = options;
+        Sink = sink ?? throw new ArgumentNullException(nameof(sink));
+        Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpTalk.Server");
+        Framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
+        Greeting = GreetingTemplate.Parse(options.Greeting, options.Encoding);
+        Encoding = options.Encoding;
+        TimeProvider = options.TimeProvider;
+    }
+
+    /// <summary>The endpoints actually bound (with OS-chosen ports filled in), after <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<IPEndPoint> BoundEndpoints => _bound;
+
+    /// <summary>Connections open right now.</summary>
+    public int ActiveConnections => _connections.Count;
+
+    /// <summary>Connections accepted since start.</summary>
+    public long AcceptedConnections => Interlocked.Read(ref _nextConnectionId);
+
+    internal ILogger Logger { get; }
+
+    internal IMessageSink Sink { get; }
+
+    internal MessageFramer Framer { get; }
+
+    internal GreetingTemplate Greeting { get; }
+
+    internal Encoding Encoding { get; }
+
+    internal TimeProvider TimeProvider { get; }
+
+    internal CancellationToken StoppingToken => _stopping.Token;
+
+    /// <summary>Binds every listener and starts accepting. Returns once the server takes connections.</summary>
+    /// <exception cref="ListenException">A listener could not be bound (<see cref="AddressInUseException"/> when taken).</exception>
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Interlocked.CompareExchange(ref _state, 1, 0) != 0)
+        {
+            throw new InvalidOperationException("the server was already started");
+        }
+
+        try
+        {
+            if (_options.Listen.Count == 0)
+            {
+                _listeners.Add(BindDefault(_options.Port));
+            }
+            else
+            {
+                foreach (var endpoint in _options.Listen)
+                {
+                    _listeners.Add(Bind(endpoint, dualMode: endpoint.Address.Equals(IPAddress.IPv6Any)));
+                }
+            }
+        }
+        catch
+        {
+            foreach (var listener in _listeners)
+            {
+                listener.Dispose();
+            }
+
+            _listeners.Clear();
+            throw;
+        }
+
+        foreach (var listener in _listeners)
+        {
+            var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+            _bound.Add(endpoint);
+            ServerLog.Listening(Logger, Describe(listener, endpoint));
+            _acceptLoops.Add(AcceptLoopAsync(listener, endpoint));
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Starts the server if needed and serves until <paramref name="stoppingToken"/> is cancelled, then stops
+    /// gracefully (see <see cref="StopAsync"/>). Throws if an accept loop dies.
+    /// </summary>
+    public async Task RunAsync(CancellationToken stoppingToken)
+    {
+        if (Volatile.Read(ref _state) == 0)
+        {
+            await StartAsync(stoppingToken).ConfigureAwait(false);
+        }
+
+        var stopRequested = Task.Delay(Timeout.Infinite, stoppingToken);
+        var first = await Task.WhenAny(stopRequested, _failed.Task).ConfigureAwait(false);
+        await StopAsync(CancellationToken.None).ConfigureAwait(false);
+        if (first == _failed.Task)
+        {
+            await _failed.Task.ConfigureAwait(false); // rethrows why an accept loop died
+        }
+    }
+
+    /// <summary>
+    /// Stops gracefully: stop accepting; ask every connection to close at its next message boundary (idle ones close
+    /// at once); wait up to <see cref="TalkServerOptions.ShutdownTimeout"/>; abort the rest. Messages completed before
+    /// the stop have all been handed to the sink when this returns.
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        if (Interlocked.CompareExchange(ref _state, 2, 1) != 1)
+        {
+            return;
+        }
+
+        ServerLog.Stopping(Logger, _options.ShutdownTimeout, _connections.Count);
+        foreach (var listener in _listeners)
+        {
+            listener.Dispose();
+        }
+
+        foreach (var handler in _connections.Values)
+        {
+            handler.RequestStop();
+        }
+
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(_acceptLoops).ConfigureAwait(false);
+        if (_connections.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+
+        try
+        {
+            await _drained.Task.WaitAsync(_options.ShutdownTimeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            ServerLog.AbortingConnections(Logger, _connections.Count);
+            foreach (var handler in _connections.Values)
+            {
+                handler.Abort();
+            }
+
+            await _drained.Task.ConfigureAwait(false);
+        }
+
+        Volatile.Write(ref _state, 3);
+        ServerLog.Stopped(Logger, AcceptedConnections);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync().ConfigureAwait(false);
+        _stopping.Dispose();
+    }
+
+    internal void OnConnectionClosed(ConnectionHandler handler)
+    {
+        _connections.TryRemove(handler.Info.Id, out _);
+        if (Volatile.Read(ref _state) >= 2 && _connections.IsEmpty)
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, IPEndPoint endpoint)
+    {
+        await Task.Yield(); // run the loop on the thread pool, not on StartAsync's caller
+        int backoffMs = 0;
+        try
+        {
+            while (!_stopping.IsCancellationRequested)
+            {
+                Socket socket;
+                try
+                {
+                    socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                    backoffMs = 0;
+                }
+                catch (Exception) when (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (SocketException e)
+                {
+                    // EMFILE, ENFILE, ECONNABORTED, ENOBUFS...: transient; back off (capped) so we never spin.
+                    backoffMs = Math.Clamp(backoffMs * 2, 5, 1000);
+                    ServerLog.AcceptFailed(Logger, ClientAddress.FormatEndpoint(endpoint), e.SocketErrorCode.ToString(), backoffMs);
+                    await Task.Delay(TimeSpan.FromMilliseconds(backoffMs), TimeProvider, _stopping.Token).ConfigureAwait(false);
+                    continue;
+                }
+
+                Admit(socket);
+            }
+        }
+        catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
+        {
+        }
+        catch (Exception e)
+        {
+            ServerLog.AcceptLoopDied(Logger, e, ClientAddress.FormatEndpoint(endpoint));
+            _failed.TrySetException(e);
+        }
+    }
+
+    private void Admit(Socket socket)
+    {
+        long id = Interlocked.Increment(ref _nextConnectionId);
+        ConnectionInfo info;
+        try
+        {
+            info = ConnectionInfo.FromSocket(id, socket);
+        }
+        catch (SocketException)
+        {
+            socket.Dispose(); // reset before we could even read its address
+            return;
+        }
+
+        var handler = new ConnectionHandler(this, socket, info);
+        _connections[id] = handler;
+        if (_stopping.IsCancellationRequested)
+        {
+            handler.RequestStop();
+        }
+
+        ThreadPool.UnsafeQueueUserWorkItem(handler, preferLocal: false);
+    }
+
+    private Socket BindDefault(int port)
+    {
+        if (Socket.OSSupportsIPv6)
+        {
+            try
+            {
+                return Bind(new IPEndPoint(IPAddress.IPv6Any, port), dualMode: true);
+            }
+            catch (ListenException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.AddressFamilyNotSupported })
+            {
+                // IPv6 is compiled in but disabled: fall back to IPv4 below.
+            }
+        }
+
+        return Bind(new IPEndPoint(IPAddress.Any, port), dualMode: false);
+    }
+
+    private Socket Bind(IPEndPoint endpoint, bool dualMode)
+    {
+        Socket? socket = null;
+        try
+        {
+            socket = new Socket(endpoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            if (dualMode)
+            {
+                socket.DualMode = true;
+            }
+            else if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                socket.DualMode = false;
+            }
+
+            if (!OperatingSystem.IsWindows())
+            {
+                // Rebind at once after a restart despite TIME_WAIT connections; on Windows this flag would
+                // instead let another process steal the port, so it is left off there.
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            }
+
+            socket.Bind(endpoint);
+            socket.Listen(_options.ListenBacklog);
+            return socket;
+        }
+        catch (SocketException e)
+        {
+            socket?.Dispose();
+            throw ListenException.FromSocketError(endpoint, e);
+        }
+    }
+
+    private static string Describe(Socket listener, IPEndPoint endpoint)
+    {
+        string text = ClientAddress.FormatEndpoint(endpoint);
+        return listener.AddressFamily == AddressFamily.InterNetworkV6 && listener.DualMode ? text + " (IPv6 and IPv4)" : text;
+    }
+}

@@ -1,0 +1,96 @@
+using System.Net;
+using System.Text;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Server;
+
+/// <summary>Settings of a <see cref="TalkServer"/>. Check them with <see cref="Validate"/>; the server does so at start.</summary>
+public sealed class TalkServerOptions
+{
+    /// <summary>
+    /// Endpoints to listen on. Default: empty, meaning all interfaces on <see cref="Port"/> through one dual-mode
+    /// IPv6 socket (IPv4 only where the OS has no IPv6).
+    /// </summary>
+    public IList<IPEndPoint> Listen { get; } = new List<IPEndPoint>();
+
+    /// <summary>
+    /// The port used when <see cref="Listen"/> is empty. Default 12345, the classic programs' port; 0 lets the OS
+    /// choose (see <see cref="TalkServer.BoundEndpoints"/>).
+    /// </summary>
+    public int Port { get; set; } = HostAndPort.DefaultPort;
+
+    /// <summary>Message framing for both directions. Default <see cref="FramingMode.Nul"/>, as the classic programs frame.</summary>
+    public FramingMode Framing { get; set; } = FramingMode.Nul;
+
+    /// <summary>
+    /// Longest message accepted, in bytes, terminator not counted. Default 65536: far above any human-typed line,
+    /// small enough that 10,000 connections each holding a partial message stay under 1 GiB. A longer message gets an
+    /// error frame and the connection is closed. Range 1 to 1 GiB.
+    /// </summary>
+    public int MaxMessageBytes { get; set; } = MessageFramer.DefaultMaxMessageBytes;
+
+    /// <summary>
+    /// Encoding of message text, used to print messages and to encode the greeting. Default UTF-8. Must keep ASCII
+    /// as single bytes (see <see cref="MessageText.GetEncoding"/>). The bytes themselves are never changed.
+    /// </summary>
+    public Encoding Encoding { get; set; } = MessageText.Utf8;
+
+    /// <summary>Greeting template; <c>{address}</c> and <c>{port}</c> are the client's. Default <c>Welcome {address}!</c>.</summary>
+    public string Greeting { get; set; } = GreetingTemplate.DefaultText;
+
+    /// <summary>
+    /// How long a graceful stop waits for connections to finish the message in flight before aborting them.
+    /// Default 5 s: long enough for a slow link to finish a 64 KiB message, short enough for service managers
+    /// (systemd waits 90 s). Zero aborts at once.
+    /// </summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Length of each listener's queue of connections not yet accepted. Default 1024 (the OS may cap it, e.g. Linux
+    /// net.core.somaxconn): bursts of thousands of clients connecting at once are queued, not refused. Range 1 to 65535.
+    /// </summary>
+    public int ListenBacklog { get; set; } = 1024;
+
+    /// <summary>Clock for receive timestamps and timeouts. Default <see cref="TimeProvider.System"/>; tests inject a fake.</summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range.</summary>
+    public void Validate()
+    {
+        if (Port is < 0 or > 65535)
+        {
+            throw new ArgumentException($"Port is {Port}; it must be between 0 and 65535");
+        }
+
+        if (MaxMessageBytes is < 1 or > MessageFramer.MaxAllowedMessageBytes)
+        {
+            throw new ArgumentException($"MaxMessageBytes is {MaxMessageBytes}; it must be between 1 and {MessageFramer.MaxAllowedMessageBytes}");
+        }
+
+        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"ShutdownTimeout is {ShutdownTimeout}; it must be between 0 and 1 hour");
+        }
+
+        if (ListenBacklog is < 1 or > 65535)
+        {
+            throw new ArgumentException($"ListenBacklog is {ListenBacklog}; it must be between 1 and 65535");
+        }
+
+        if (Framing is not (FramingMode.Nul or FramingMode.Line))
+        {
+            throw new ArgumentException($"Framing is {Framing}; it must be Nul or Line");
+        }
+
+        ArgumentNullException.ThrowIfNull(Encoding);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+        try
+        {
+            GreetingTemplate.Parse(Greeting ?? throw new ArgumentException("Greeting must not be null"), Encoding);
+        }
+        catch (FormatException e)
+        {
+            throw new ArgumentException($"Greeting is invalid: {e.Message}", e);
+        }
+    }
+}
