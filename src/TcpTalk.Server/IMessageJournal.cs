@@ -1,0 +1,24 @@
+namespace TcpTalk.Server;
+
+/// <summary>
+/// A durable store of received messages that the server calls before it tells anyone it has a message (before
+/// printing it and before acknowledging it). Implemented by TcpTalk.Journal (SQLite); the server knows only this.
+/// </summary>
+public interface IMessageJournal : IAsyncDisposable
+{
+    /// <summary>
+    /// Stores every message of <paramref name="batch"/> and completes once they are committed. Returns the id of the
+    /// batch's first message; the others follow consecutively (first, first + 1, ...). Ids increase monotonically
+    /// across the journal's life. Completing slowly is how the journal applies backpressure: the calling connection
+    /// reads nothing more until then.
+    /// </summary>
+    /// <exception cref="JournalUnavailableException">The messages were not stored (disk full, I/O error, locked...).</exception>
+    ValueTask<long> AppendAsync(MessageBatch batch, CancellationToken cancellationToken);
+
+    /// <summary>Whether the last write succeeded; false while the journal is failing (the server may refuse new clients).</summary>
+    bool IsHealthy { get; }
+}
+
+/// <summary>The journal could not store messages; none of the batch's messages may be acknowledged.</summary>
+public sealed class JournalUnavailableException(string message, Exception? innerException = null)
+    : IOException(message, innerException);
