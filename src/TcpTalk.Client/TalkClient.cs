@@ -26,7 +26,8 @@ public sealed class TalkClient : IAsyncDisposable
     private Task? _serverFrames;
     private volatile string? _serverError;
     private volatile bool _serverClosed;
-    private int _sentWhenServerClosed = -1;
+    private int _messagesStarted; // counted before each send, so a close seen during a send does not blame it
+    private int _startedWhenServerClosed = -1;
     private bool _completed;
 
     private TalkClient(Socket socket, TalkClientOptions options, MessageFramer framer)
@@ -124,6 +125,7 @@ public sealed class TalkClient : IAsyncDisposable
         ThrowIfServerGone(beforeSending: true);
         var frame = new ArrayBufferWriter<byte>(payload.Length + 1);
         _framer.WriteFrame(payload.Span, frame);
+        Interlocked.Increment(ref _messagesStarted);
         try
         {
             await _socket.SendAsync(frame.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -240,12 +242,12 @@ public sealed class TalkClient : IAsyncDisposable
                 // Other frames (future acknowledgements) are ignored by this version.
             }
 
-            Interlocked.CompareExchange(ref _sentWhenServerClosed, MessagesSent, -1);
+            Interlocked.CompareExchange(ref _startedWhenServerClosed, Volatile.Read(ref _messagesStarted), -1);
             _serverClosed = true;
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
-            Interlocked.CompareExchange(ref _sentWhenServerClosed, MessagesSent, -1);
+            Interlocked.CompareExchange(ref _startedWhenServerClosed, Volatile.Read(ref _messagesStarted), -1);
             _serverClosed = true;
             throw new ServerClosedException(
                 $"server reset the connection: it closed without reading everything sent ({MessagesSent} message(s) sent)", e);
@@ -268,7 +270,8 @@ public sealed class TalkClient : IAsyncDisposable
             throw failed.Exception!.InnerException!;
         }
 
-        int sentAtClose = Volatile.Read(ref _sentWhenServerClosed);
+        // Messages started before the close was seen may have been read; those started after surely were not.
+        int sentAtClose = Volatile.Read(ref _startedWhenServerClosed);
         if (_serverClosed && (beforeSending || MessagesSent > sentAtClose))
         {
             int first = sentAtClose + 1;

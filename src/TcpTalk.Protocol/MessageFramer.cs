@@ -68,7 +68,7 @@ public sealed class MessageFramer
         {
             if (buffer.Length >= MaxFrameBytes)
             {
-                throw new MessageTooLongException(MaxMessageBytes, buffer);
+                throw new MessageTooLongException(MaxMessageBytes, window);
             }
 
             messageLength = frameLength = 0;
@@ -123,7 +123,7 @@ public sealed class MessageFramer
         {
             if (buffer.Length >= MaxFrameBytes)
             {
-                throw new MessageTooLongException(MaxMessageBytes, Head(buffer));
+                throw new MessageTooLongException(MaxMessageBytes, Head(window));
             }
 
             message = default;

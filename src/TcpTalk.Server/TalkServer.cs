@@ -102,6 +102,7 @@ public sealed class TalkServer : IAsyncDisposable
             }
 
             _listeners.Clear();
+            Volatile.Write(ref _state, 3); // never served: nothing to stop
             throw;
         }
 
