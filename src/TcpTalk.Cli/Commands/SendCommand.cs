@@ -41,6 +41,14 @@ internal static class SendCommand
         common.AddTo(command);
         command.SetAction(async (result, _) =>
         {
+            // Without this, an unknown --option would be sent as a message; after "--" anything is a message.
+            var unknown = result.Tokens.TakeWhile(t => t.Type != System.CommandLine.Parsing.TokenType.DoubleDash)
+                .FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
+            if (unknown is not null)
+            {
+                throw new UserErrorException(ExitCode.Usage, $"unknown option '{unknown.Value}' (to send a message that starts with '-', put it after --)");
+            }
+
             if (!HostAndPort.TryParse(result.GetValue(target), HostAndPort.DefaultPort, out var server, out string? error))
             {
                 throw new UserErrorException(ExitCode.Usage, error!);

@@ -1,0 +1,230 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using TcpTalk.FunctionalTests.Infrastructure;
+
+namespace TcpTalk.FunctionalTests;
+
+/// <summary><c>tcptalk send</c> as a user runs it: the greeting on stdout, and for every failure one line and its exit code.</summary>
+public class SendTests
+{
+    [Fact]
+    public async Task SendPrintsGreetingAndTheServerPrintsEveryMessage()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", $"localhost:{server.Port}", "one", "two words"]);
+
+        Assert.Equal(0, code);
+        Assert.Equal(["Welcome 127.0.0.1!"], stdout);
+        Assert.Empty(stderr);
+        await server.Process.WaitForLineAsync(l => l.EndsWith(" two words", StringComparison.Ordinal));
+        Assert.Equal(["one", "two words"], server.Process.Stdout.Select(l => l.Split(' ', 3)[2]));
+    }
+
+    [Fact]
+    public async Task StdinLinesAreMessagesInLineFramingOverIpv6()
+    {
+        await using var server = await Tcptalk.ServeAsync("--listen", "[::1]:0", "--framing", "line");
+        var (code, stdout, _) = await Tcptalk.RunAsync(["send", $"[::1]:{server.Port}", "--framing", "line"], stdin: "first\r\nsecond\n");
+
+        Assert.Equal(0, code);
+        Assert.Equal(["Welcome ::1!"], stdout);
+        await server.Process.WaitForLineAsync(l => l.EndsWith(" second", StringComparison.Ordinal));
+        Assert.Equal(["first", "second"], server.Process.Stdout.Select(l => l.Split(' ', 3)[2]));
+    }
+
+    [Fact]
+    public async Task VerbosePrintsEachAttemptAndItsOutcome()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "-v", $"127.0.0.1:{server.Port}", "x"]);
+
+        Assert.Equal(0, code);
+        Assert.Contains($"connecting to 127.0.0.1:{server.Port}", stderr);
+        Assert.Contains(stderr, l => l.StartsWith($"  127.0.0.1:{server.Port}: connected after ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task EncodingGbkSendsGbkBytes()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var received = ReceiveOneAsync(listener, "Welcome\0"u8.ToArray());
+
+        var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "--encoding", "gbk", "你好"]);
+
+        Assert.Equal(0, code);
+        Assert.Equal(new byte[] { 0xC4, 0xE3, 0xBA, 0xC3, 0x00 }, await received);
+    }
+
+    [Fact]
+    public async Task UsageErrorsExitWith2()
+    {
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "localhost:99999", "x"]);
+        Assert.Equal(2, code);
+        Assert.Equal(["tcptalk: '99999' is not a port number (0-65535)"], stderr);
+
+        (code, _, stderr) = await Tcptalk.RunAsync(["send", "localhost", "--no-such-option"]);
+        Assert.Equal(2, code);
+        Assert.Equal(["tcptalk: unknown option '--no-such-option' (to send a message that starts with '-', put it after --)"], stderr);
+    }
+
+    [Fact]
+    public async Task MessageStartingWithDashIsSentAfterDoubleDash()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "--", "-5 degrees"]);
+        Assert.Equal(0, code);
+        await server.Process.WaitForLineAsync(l => l.EndsWith(" -5 degrees", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task MessageWithTheTerminatorIsRefusedBeforeConnecting()
+    {
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--framing", "line", "127.0.0.1:9", "ok", "two\nlines"]);
+        Assert.Equal(2, code);
+        Assert.Equal(["tcptalk: message 2: message contains a line feed, which line framing cannot carry"], stderr);
+    }
+
+    [Fact]
+    public async Task UnknownHostExitsWith3()
+    {
+        // Resolution must fail without real DNS: run inside a network namespace of our own whose resolver points
+        // at its own loopback, where nothing answers.
+        if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            return; // needs unshare (root); covered by the client library tests with an injected resolver
+        }
+
+        string resolv = Path.Combine(Path.GetTempPath(), $"tcptalk-resolv-{Guid.NewGuid():N}.conf");
+        await File.WriteAllTextAsync(resolv, "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n");
+        try
+        {
+            string script = $"ip link set lo up; mount --bind {resolv} /etc/resolv.conf && exec dotnet {Tcptalk.Dll} send no-such-host.invalid hello";
+            await using var process = RunningProcess.Start("unshare", ["-m", "-n", "sh", "-c", script], stdinText: "");
+            int code = await process.WaitForExitAsync();
+            Assert.Equal(3, code);
+            Assert.Equal(["tcptalk: host 'no-such-host.invalid' not found"], process.Stderr);
+        }
+        finally
+        {
+            File.Delete(resolv);
+        }
+    }
+
+    [Fact]
+    public async Task RefusedExitsWith4()
+    {
+        int port = FreePort.Get();
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "x"]);
+        Assert.Equal(4, code);
+        Assert.Empty(stdout);
+        Assert.Equal([$"tcptalk: connection refused (127.0.0.1:{port} refused)"], stderr);
+    }
+
+    [Fact]
+    public async Task NoAnswerToConnectExitsWith5()
+    {
+        // A loopback black hole: a listener with a full accept queue that never accepts drops further SYNs.
+        using var hole = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        hole.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        hole.Listen(0);
+        var endpoint = (IPEndPoint)hole.LocalEndPoint!;
+        using var filler = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await filler.ConnectAsync(endpoint);
+
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--connect-timeout", "500ms", $"127.0.0.1:{endpoint.Port}", "x"]);
+        Assert.Equal(5, code);
+        Assert.Equal([$"tcptalk: no answer from 127.0.0.1:{endpoint.Port} within 500 ms"], stderr);
+    }
+
+    [Fact]
+    public async Task NoGreetingExitsWith5()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--timeout", "300ms", $"127.0.0.1:{port}", "x"]);
+        Assert.Equal(5, code);
+        Assert.Equal([$"tcptalk: connected to 127.0.0.1:{port} but no greeting arrived within 300 ms"], stderr);
+    }
+
+    [Fact]
+    public async Task ServerClosingWithoutGreetingExitsWith6()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptSocketAsync();
+            client.Shutdown(SocketShutdown.Send);
+            await Task.Delay(500);
+        });
+
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "x"]);
+        await server;
+        Assert.Equal(6, code);
+        Assert.Equal([$"tcptalk: protocol error: 127.0.0.1:{port} closed the connection without sending a greeting"], stderr);
+    }
+
+    [Fact]
+    public async Task GreetingOverTheLimitExitsWith6()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--max-message-bytes", "8", $"127.0.0.1:{server.Port}", "x"]);
+        Assert.Equal(6, code);
+        Assert.Equal([$"tcptalk: protocol error: greeting from 127.0.0.1:{server.Port} is longer than 8 bytes (the limit); is this a TcpTalk server with nul framing?"], stderr);
+    }
+
+    [Fact]
+    public async Task ResetByServerExitsWith7()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptSocketAsync();
+            await client.SendAsync("Welcome\0"u8.ToArray());
+            var buffer = new byte[1];
+            await client.ReceiveAsync(buffer); // leave the rest unread, then reset
+            client.LingerState = new LingerOption(true, 0);
+            client.Close();
+        });
+
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "hello", "world"]);
+        await server;
+        Assert.Equal(7, code);
+        Assert.Equal(["Welcome"], stdout);
+        var line = Assert.Single(stderr);
+        Assert.StartsWith("tcptalk: server reset the connection", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ServerErrorLineExitsWith8()
+    {
+        await using var server = await Tcptalk.ServeAsync("--max-message-bytes", "4");
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "far too long"]);
+        Assert.Equal(8, code);
+        Assert.Equal(["Welcome 127.0.0.1!"], stdout);
+        Assert.Equal(["tcptalk: server refused: message longer than 4 bytes (the limit); it starts \"far t\""], stderr);
+    }
+
+    private static async Task<byte[]> ReceiveOneAsync(TcpListener listener, byte[] greeting)
+    {
+        using var client = await listener.AcceptSocketAsync();
+        await client.SendAsync(greeting);
+        var all = new List<byte>();
+        var buffer = new byte[256];
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int n;
+        while ((n = await client.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+        {
+            all.AddRange(buffer.AsSpan(0, n));
+        }
+
+        return [.. all];
+    }
+}
