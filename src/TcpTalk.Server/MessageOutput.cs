@@ -28,7 +28,7 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
     private readonly byte[] _timestamp = new byte[24];
     private long _timestampMillis = -1;
     private bool _signalled;
-    private IOException? _failure;
+    private Exception? _failure;
 
     /// <summary>Creates the output on <paramref name="stream"/>, which it does not own.</summary>
     public MessageOutput(Stream stream)
@@ -87,7 +87,7 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
             {
                 _stream.Flush();
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or ObjectDisposedException)
             {
                 _failure ??= e;
             }
@@ -141,7 +141,7 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
                 _stream.Write(_buffer.Written);
             }
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
             _failure = e;
         }

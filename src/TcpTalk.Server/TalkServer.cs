@@ -298,13 +298,6 @@ public sealed class TalkServer : IAsyncDisposable
                 socket.DualMode = false;
             }
 
-            if (!OperatingSystem.IsWindows())
-            {
-                // Rebind at once after a restart despite TIME_WAIT connections; on Windows this flag would
-                // instead let another process steal the port, so it is left off there.
-                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            }
-
             socket.Bind(endpoint);
             socket.Listen(_options.ListenBacklog);
             return socket;
