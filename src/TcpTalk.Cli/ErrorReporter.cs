@@ -14,6 +14,7 @@ internal static class ErrorReporter
         HostNotFoundException e => (ExitCode.HostNotFound, e.Message),
         ConnectFailedException e => (ExitCode.ConnectFailed, e.Message),
         TalkTimeoutException e => (ExitCode.Timeout, e.Message),
+        NotAcknowledgedException e => (ExitCode.NotAcknowledged, e.Message),
         ServerErrorException e => (ExitCode.ServerRefused, e.Message),
         ServerClosedException e => (ExitCode.ConnectionClosed, e.Message),
         ProtocolException e => (ExitCode.ProtocolError, "protocol error: " + e.Message),

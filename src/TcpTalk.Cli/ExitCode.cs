@@ -30,6 +30,9 @@ public enum ExitCode
     /// <summary><c>send</c>: the server answered a message with an error frame (e.g. message too long).</summary>
     ServerRefused = 8,
 
+    /// <summary><c>send --ack</c>: some message was not acknowledged in time, so it may not be stored.</summary>
+    NotAcknowledged = 9,
+
     /// <summary><c>serve</c>: a listener could not be bound (address in use, permission denied...).</summary>
     ListenFailed = 10,
 

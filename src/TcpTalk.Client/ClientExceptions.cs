@@ -42,3 +42,14 @@ public sealed class ServerErrorException(string serverMessage)
     /// <summary>The server's sentence, escaped for display.</summary>
     public string ServerMessage { get; } = serverMessage;
 }
+
+/// <summary>The server did not acknowledge every message in time: those messages may not be stored.</summary>
+public sealed class NotAcknowledgedException(int sent, IReadOnlyList<long> acknowledged, string message)
+    : TalkClientException(message)
+{
+    /// <summary>Messages sent.</summary>
+    public int Sent { get; } = sent;
+
+    /// <summary>Journal ids acknowledged, in arrival order.</summary>
+    public IReadOnlyList<long> Acknowledged { get; } = acknowledged;
+}

@@ -29,6 +29,8 @@ public sealed class TalkClient : IAsyncDisposable
     private int _messagesStarted; // counted before each send, so a close seen during a send does not blame it
     private int _startedWhenServerClosed = -1;
     private bool _completed;
+    private readonly List<long> _acks = [];
+    private readonly SemaphoreSlim _ackArrived = new(0, int.MaxValue);
 
     private TalkClient(Socket socket, TalkClientOptions options, MessageFramer framer)
     {
@@ -51,6 +53,18 @@ public sealed class TalkClient : IAsyncDisposable
 
     /// <summary>This side's address and port.</summary>
     public IPEndPoint LocalEndPoint { get; }
+
+    /// <summary>Journal ids the server acknowledged so far, in order (with acknowledgements on).</summary>
+    public IReadOnlyList<long> AcknowledgedIds
+    {
+        get
+        {
+            lock (_acks)
+            {
+                return [.. _acks];
+            }
+        }
+    }
 
     /// <summary>Messages sent so far.</summary>
     public int MessagesSent { get; private set; }
@@ -159,6 +173,11 @@ public sealed class TalkClient : IAsyncDisposable
             // Already reset: the reader below reports it.
         }
 
+        if (_options.RequireAcknowledgements)
+        {
+            await WaitForAcknowledgementsAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         try
         {
             await _serverFrames!.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
@@ -169,6 +188,31 @@ public sealed class TalkClient : IAsyncDisposable
         }
 
         ThrowIfServerGone(beforeSending: false);
+    }
+
+    private async Task WaitForAcknowledgementsAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = new CancellationTokenSource(_options.AckTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            while (AcknowledgedIds.Count < MessagesSent && !_serverFrames!.IsCompleted)
+            {
+                await Task.WhenAny(_ackArrived.WaitAsync(linked.Token), _serverFrames).ConfigureAwait(false);
+                linked.Token.ThrowIfCancellationRequested();
+            }
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        var acked = AcknowledgedIds;
+        if (acked.Count < MessagesSent)
+        {
+            ThrowIfServerGone(beforeSending: false);
+            throw new NotAcknowledgedException(MessagesSent, acked,
+                $"{MessagesSent - acked.Count} of {MessagesSent} message(s) were not acknowledged within {Seconds(_options.AckTimeout)}; they may not be stored");
+        }
     }
 
     /// <summary>Closes the connection (without waiting for the server, unless <see cref="CompleteAsync"/> was called).</summary>
@@ -188,6 +232,7 @@ public sealed class TalkClient : IAsyncDisposable
         }
 
         _readerStop.Dispose();
+        _ackArrived.Dispose();
     }
 
     private async Task ReadGreetingAsync(string target, CancellationToken cancellationToken)
@@ -238,8 +283,17 @@ public sealed class TalkClient : IAsyncDisposable
                 {
                     _serverError ??= sentence;
                 }
+                else if (ServerReply.TryParseAck(frame, out long id))
+                {
+                    lock (_acks)
+                    {
+                        _acks.Add(id);
+                    }
 
-                // Other frames (future acknowledgements) are ignored by this version.
+                    _ackArrived.Release();
+                }
+
+                // Any other frame is ignored, so that newer servers can add frames.
             }
 
             Interlocked.CompareExchange(ref _startedWhenServerClosed, Volatile.Read(ref _messagesStarted), -1);

@@ -36,6 +36,19 @@ public sealed class TalkClientOptions
     /// </summary>
     public TimeSpan AttemptDelay { get; set; } = TimeSpan.FromMilliseconds(250);
 
+    /// <summary>
+    /// Expect an acknowledgement (<c>ack &lt;id&gt;</c>) from the server for every message (server started with
+    /// <c>--ack</c>); <see cref="TalkClient.CompleteAsync"/> then fails with <see cref="NotAcknowledgedException"/> when
+    /// any is missing. Default false.
+    /// </summary>
+    public bool RequireAcknowledgements { get; set; }
+
+    /// <summary>
+    /// How long <see cref="TalkClient.CompleteAsync"/> waits for the outstanding acknowledgements after the last message.
+    /// Default 10 s: a journal commit takes milliseconds, so this only bounds a stuck server. Must be positive.
+    /// </summary>
+    public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Resolves host names. Default the system resolver; tests inject their own.</summary>
     public IHostResolver Resolver { get; set; } = SystemHostResolver.Instance;
 
@@ -61,6 +74,11 @@ public sealed class TalkClientOptions
         if (ResponseTimeout <= TimeSpan.Zero)
         {
             throw new ArgumentException($"ResponseTimeout is {ResponseTimeout}; it must be positive");
+        }
+
+        if (AckTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"AckTimeout is {AckTimeout}; it must be positive");
         }
 
         if (AttemptDelay < TimeSpan.FromMilliseconds(10) || AttemptDelay > TimeSpan.FromSeconds(2))

@@ -4,8 +4,9 @@ using System.Text;
 namespace TcpTalk.Protocol;
 
 /// <summary>
-/// Frames the server sends after the greeting. Today only errors: <c>error: &lt;sentence&gt;</c> followed by the
-/// terminator, after which the server closes the connection.
+/// Frames the server sends after the greeting: <c>error: &lt;sentence&gt;</c> (after which the server closes the
+/// connection) and, with acknowledgements on, <c>ack &lt;journal id&gt;</c> once a message is stored. Each is followed by
+/// the terminator of the connection's framing.
 /// </summary>
 public static class ServerReply
 {
@@ -18,6 +19,30 @@ public static class ServerReply
         ArgumentNullException.ThrowIfNull(framer);
         byte[] payload = Encoding.UTF8.GetBytes(ErrorPrefix + sentence.Replace('\0', ' ').Replace('\n', ' '));
         framer.WriteFrame(payload, output);
+    }
+
+    /// <summary>The most bytes one acknowledgement frame takes: <c>ack </c>, 19 digits, the terminator.</summary>
+    public const int MaxAckFrameBytes = 4 + 19 + 1;
+
+    /// <summary>Writes <c>ack &lt;id&gt;</c> and the terminator into <paramref name="destination"/>; returns the length.</summary>
+    public static int WriteAck(long id, MessageFramer framer, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(framer);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(id);
+        "ack "u8.CopyTo(destination);
+        id.TryFormat(destination[4..], out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        destination[4 + digits] = framer.TerminatorByte;
+        return 4 + digits + 1;
+    }
+
+    /// <summary>Whether <paramref name="frame"/> is an acknowledgement; if so, returns the journal id it carries.</summary>
+    public static bool TryParseAck(ReadOnlySpan<byte> frame, out long id)
+    {
+        id = 0;
+        return frame.StartsWith("ack "u8)
+            && System.Buffers.Text.Utf8Parser.TryParse(frame[4..], out id, out int consumed)
+            && consumed == frame.Length - 4
+            && id > 0;
     }
 
     /// <summary>Whether <paramref name="frame"/> is an error frame; if so, returns its sentence, escaped for display.</summary>

@@ -65,6 +65,12 @@ internal sealed class ConnectionHandler : IThreadPoolWorkItem
             ServerLog.MessageRefused(log, Info.Id, Info.Remote, e.Message);
             await RefuseAsync(e.Message).ConfigureAwait(false);
         }
+        catch (JournalUnavailableException e)
+        {
+            reason = "journal unavailable";
+            ServerLog.JournalRefused(log, Info.Id, Info.Remote, e.Message);
+            await RefuseAsync($"messages not stored: {e.Message}").ConfigureAwait(false);
+        }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
             reason = "peer reset";
@@ -247,11 +253,45 @@ internal sealed class ConnectionHandler : IThreadPoolWorkItem
         }
     }
 
-    private ValueTask Emit(byte[] buffer, int count)
+    /// <summary>
+    /// Hands one read's messages on, in the order that makes "stored" mean something: the journal commits them first
+    /// (waiting here is the backpressure: this connection reads nothing more meanwhile), only then are they printed
+    /// and acknowledged. A journal failure propagates and closes this connection without acknowledging anything.
+    /// </summary>
+    private async ValueTask Emit(byte[] buffer, int count)
     {
-        _messages += count;
         var batch = new MessageBatch(Info, _server.TimeProvider.GetUtcNow(), _server.Encoding, buffer, _ranges.AsMemory(0, count));
-        return _server.Sink.OnMessagesAsync(batch, CancellationToken.None);
+        if (_server.Journal is { } journal)
+        {
+            long first = await journal.AppendAsync(batch, CancellationToken.None).ConfigureAwait(false);
+            batch = batch with { FirstJournalId = first };
+        }
+
+        _messages += count;
+        await _server.Sink.OnMessagesAsync(batch, CancellationToken.None).ConfigureAwait(false);
+        if (_server.Acknowledge)
+        {
+            await SendAcksAsync(batch.FirstJournalId, count).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask SendAcksAsync(long firstId, int count)
+    {
+        byte[] frames = ArrayPool<byte>.Shared.Rent(count * ServerReply.MaxAckFrameBytes);
+        try
+        {
+            int length = 0;
+            for (int i = 0; i < count; i++)
+            {
+                length += ServerReply.WriteAck(firstId + i, _framer, frames.AsSpan(length));
+            }
+
+            await SendAllAsync(frames.AsMemory(0, length)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(frames);
+        }
     }
 
     private void MakeRoom(ref byte[] buffer, ref int start, ref int end)

@@ -25,6 +25,12 @@ public readonly struct MessageBatch
     /// <summary>The connection the messages came from.</summary>
     public ConnectionInfo Connection { get; }
 
+    /// <summary>
+    /// The journal id of the first message once the journal has stored the batch (the others follow consecutively),
+    /// or 0 when no journal is configured (or it has not stored the batch yet).
+    /// </summary>
+    public long FirstJournalId { get; init; }
+
     /// <summary>When the read that completed these messages returned (UTC).</summary>
     public DateTimeOffset ReceivedAt { get; }
 
@@ -50,7 +56,10 @@ public readonly struct MessageBatch
         var result = new ReceivedMessage[Count];
         for (int i = 0; i < result.Length; i++)
         {
-            result[i] = new ReceivedMessage(Connection, ReceivedAt, this[i].ToArray(), Encoding);
+            result[i] = new ReceivedMessage(Connection, ReceivedAt, this[i].ToArray(), Encoding)
+            {
+                JournalId = FirstJournalId == 0 ? 0 : FirstJournalId + i,
+            };
         }
 
         return result;
@@ -77,6 +86,9 @@ public sealed class ReceivedMessage
 
     /// <summary>The bytes exactly as received, terminator excluded.</summary>
     public byte[] Payload { get; }
+
+    /// <summary>The message's id in the journal, or 0 when no journal stores messages.</summary>
+    public long JournalId { get; init; }
 
     /// <summary>The server's text encoding.</summary>
     public Encoding Encoding { get; }

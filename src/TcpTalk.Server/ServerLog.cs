@@ -29,6 +29,9 @@ internal static partial class ServerLog
     [LoggerMessage(20, LogLevel.Warning, "Connection {Id} from {Remote} refused a message: {Reason}")]
     public static partial void MessageRefused(ILogger logger, long id, string remote, string reason);
 
+    [LoggerMessage(21, LogLevel.Error, "Connection {Id} from {Remote} closed: the journal did not store its messages ({Reason})")]
+    public static partial void JournalRefused(ILogger logger, long id, string remote, string reason);
+
     [LoggerMessage(30, LogLevel.Warning, "Accept on {Endpoint} failed ({Error}); retrying in {Delay} ms")]
     public static partial void AcceptFailed(ILogger logger, string endpoint, string error, int delay);
 

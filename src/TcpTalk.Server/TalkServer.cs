@@ -45,6 +45,8 @@ public sealed class TalkServer : IAsyncDisposable
         Greeting = GreetingTemplate.Parse(options.Greeting, options.Encoding);
         Encoding = options.Encoding;
         TimeProvider = options.TimeProvider;
+        Journal = options.Journal;
+        Acknowledge = options.Acknowledge;
     }
 
     /// <summary>The endpoints actually bound (with OS-chosen ports filled in), after <see cref="StartAsync"/>.</summary>
@@ -67,6 +69,10 @@ public sealed class TalkServer : IAsyncDisposable
     internal Encoding Encoding { get; }
 
     internal TimeProvider TimeProvider { get; }
+
+    internal IMessageJournal? Journal { get; }
+
+    internal bool Acknowledge { get; }
 
     internal CancellationToken StoppingToken => _stopping.Token;
 

@@ -51,6 +51,18 @@ public sealed class TalkServerOptions
     /// </summary>
     public int ListenBacklog { get; set; } = 1024;
 
+    /// <summary>
+    /// Durable store that every message goes to before it is printed or acknowledged. Default null: messages are only
+    /// handed to the sink (the classic server's behaviour). The server does not own it: dispose it after the server.
+    /// </summary>
+    public IMessageJournal? Journal { get; set; }
+
+    /// <summary>
+    /// Send <c>ack &lt;id&gt;</c> to the client once each message is committed to <see cref="Journal"/>. Default false:
+    /// nothing extra on the wire, so the classic C client is unaffected. Requires a journal.
+    /// </summary>
+    public bool Acknowledge { get; set; }
+
     /// <summary>Clock for receive timestamps and timeouts. Default <see cref="TimeProvider.System"/>; tests inject a fake.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -80,6 +92,11 @@ public sealed class TalkServerOptions
         if (Framing is not (FramingMode.Nul or FramingMode.Line))
         {
             throw new ArgumentException($"Framing is {Framing}; it must be Nul or Line");
+        }
+
+        if (Acknowledge && Journal is null)
+        {
+            throw new ArgumentException("Acknowledge needs a Journal: acknowledgements carry the journal id of a stored message");
         }
 
         ArgumentNullException.ThrowIfNull(Encoding);

@@ -33,11 +33,25 @@ internal static class SendCommand
             HelpName = "duration",
         };
 
+        var ack = new Option<bool>("--ack")
+        {
+            Description = "Expect the server (serve --ack) to acknowledge every message once stored; exit 9 if any is not",
+        };
+        var ackTimeout = new Option<TimeSpan>("--ack-timeout")
+        {
+            Description = "With --ack: how long to wait for the outstanding acknowledgements after the last message",
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
+            CustomParser = Duration.Parse,
+            HelpName = "duration",
+        };
+
         var command = new Command("send", "Connect to a server, print its greeting, send messages, and close");
         command.Add(target);
         command.Add(messages);
         command.Add(connectTimeout);
         command.Add(timeout);
+        command.Add(ack);
+        command.Add(ackTimeout);
         common.AddTo(command);
         command.SetAction(async (result, _) =>
         {
@@ -63,6 +77,8 @@ internal static class SendCommand
                 ConnectTimeout = result.GetValue(connectTimeout),
                 ResponseTimeout = result.GetValue(timeout),
                 OnAttempt = verbose ? ReportAttempt : null,
+                RequireAcknowledgements = result.GetValue(ack),
+                AckTimeout = result.GetValue(ackTimeout),
             };
             try
             {
@@ -115,6 +131,10 @@ internal static class SendCommand
         if (verbose)
         {
             await Console.Error.WriteLineAsync($"sent {client.MessagesSent} message(s); server closed the connection").ConfigureAwait(false);
+            if (options.RequireAcknowledgements)
+            {
+                await Console.Error.WriteLineAsync($"acknowledged: {string.Join(' ', client.AcknowledgedIds)}").ConfigureAwait(false);
+            }
         }
 
         return (int)ExitCode.Success;
