@@ -4,6 +4,15 @@ using TcpTalk.Cli;
 using TcpTalk.Cli.Commands;
 
 // Program wires the verbs and turns Ctrl+C / SIGTERM into a cancellation token; each verb lives in Commands/.
+
+// Run socket continuations on the epoll thread instead of hopping to the thread pool (Unix only; read once, before
+// the first socket operation). The connection handlers never block, so this only removes a hop per I/O: measured
+// about a third less server CPU per session (bench/). A value set by the user wins.
+const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+{
+    Environment.SetEnvironmentVariable(InlineCompletions, "1");
+}
 using var shutdown = new CancellationTokenSource();
 int signals = 0;
 void OnSignal(PosixSignalContext context)

@@ -164,13 +164,14 @@ public sealed class TalkClient : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_completed, this);
         _completed = true;
+        bool reset = false;
         try
         {
             _socket.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
-            // Already reset: the reader below reports it.
+            reset = true;
         }
 
         if (_options.RequireAcknowledgements)
@@ -188,6 +189,26 @@ public sealed class TalkClient : IAsyncDisposable
         }
 
         ThrowIfServerGone(beforeSending: false);
+
+        // The server's FIN can be seen before the reset its kernel sends for data that arrived after it closed: a
+        // pending socket error still tells that something sent was never read.
+        if (reset || PendingError() is SocketError.ConnectionReset or SocketError.ConnectionAborted or SocketError.Shutdown)
+        {
+            throw new ServerClosedException(
+                $"server reset the connection: it closed without reading everything sent ({MessagesSent} message(s) sent)");
+        }
+    }
+
+    private SocketError PendingError()
+    {
+        try
+        {
+            return (SocketError)(int)_socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error)!;
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode;
+        }
     }
 
     private async Task WaitForAcknowledgementsAsync(CancellationToken cancellationToken)

@@ -27,6 +27,57 @@ public static class ClientAddress
         return shown.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{shown}]:{port}" : $"{shown}:{port}";
     }
 
+    /// <summary>
+    /// Writes <see cref="FormatEndpoint(IPAddress, int)"/>'s text as UTF-8 into <paramref name="destination"/> (56 bytes
+    /// always suffice) without allocating; the address is taken as already normalised.
+    /// </summary>
+    public static bool TryFormatEndpoint(IPAddress address, int port, Span<byte> destination, out int written)
+    {
+        ArgumentNullException.ThrowIfNull(address);
+        written = 0;
+        bool v6 = address.AddressFamily == AddressFamily.InterNetworkV6;
+        int at = 0;
+        if (v6)
+        {
+            if (destination.IsEmpty)
+            {
+                return false;
+            }
+
+            destination[at++] = (byte)'[';
+        }
+
+        if (!address.TryFormat(destination[at..], out int length))
+        {
+            return false;
+        }
+
+        at += length;
+        if (v6)
+        {
+            if (at >= destination.Length)
+            {
+                return false;
+            }
+
+            destination[at++] = (byte)']';
+        }
+
+        if (at >= destination.Length)
+        {
+            return false;
+        }
+
+        destination[at++] = (byte)':';
+        if (!port.TryFormat(destination[at..], out length, provider: System.Globalization.CultureInfo.InvariantCulture))
+        {
+            return false;
+        }
+
+        written = at + length;
+        return true;
+    }
+
     /// <summary><see cref="FormatEndpoint(IPAddress, int)"/> for an <see cref="IPEndPoint"/>.</summary>
     public static string FormatEndpoint(IPEndPoint endpoint)
     {

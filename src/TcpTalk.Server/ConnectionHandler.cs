@@ -16,7 +16,7 @@ namespace TcpTalk.Server;
 /// buffer goes back to the pool. So memory per idle connection is the socket and this object, and memory per busy
 /// connection is bounded by <see cref="MessageFramer.MaxFrameBytes"/>.
 /// </remarks>
-internal sealed class ConnectionHandler : IThreadPoolWorkItem
+internal sealed class ConnectionHandler
 {
     private const int InitialBufferBytes = 16 * 1024;
     private const int ReadsBeforeYield = 16; // fairness: a busy stream lets accepts and other connections run
@@ -46,13 +46,17 @@ internal sealed class ConnectionHandler : IThreadPoolWorkItem
     /// <summary>Closes the socket now; a pending receive fails and the handler ends.</summary>
     public void Abort() => _socket.Dispose();
 
-    void IThreadPoolWorkItem.Execute() => _ = RunAsync();
-
-    private async Task RunAsync()
+    /// <summary>Serves the connection to its end. Never throws: every failure ends this connection only.</summary>
+    public async Task RunAsync()
     {
         string reason = "client closed";
         var log = _server.Logger;
-        ServerLog.ConnectionOpened(log, Info.Id, Info.Protocol, Info.Local, Info.Remote);
+        bool debug = log.IsEnabled(LogLevel.Debug); // the arguments cost strings: build them only when logged
+        if (debug)
+        {
+            ServerLog.ConnectionOpened(log, Info.Id, Info.Protocol, Info.Local, Info.Remote);
+        }
+
         try
         {
             _socket.Blocking = false;
@@ -74,7 +78,10 @@ internal sealed class ConnectionHandler : IThreadPoolWorkItem
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
             reason = "peer reset";
-            ServerLog.ConnectionReset(log, Info.Id, Info.Remote, e.SocketErrorCode.ToString());
+            if (debug)
+            {
+                ServerLog.ConnectionReset(log, Info.Id, Info.Remote, e.SocketErrorCode.ToString());
+            }
         }
         catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException
                                   || (e is SocketException se && se.SocketErrorCode == SocketError.OperationAborted))
@@ -89,7 +96,11 @@ internal sealed class ConnectionHandler : IThreadPoolWorkItem
         finally
         {
             _socket.Dispose();
-            ServerLog.ConnectionClosed(log, Info.Id, Info.Protocol, Info.Local, Info.Remote, _messages, _bytes, reason);
+            if (debug)
+            {
+                ServerLog.ConnectionClosed(log, Info.Id, Info.Protocol, Info.Local, Info.Remote, _messages, _bytes, reason);
+            }
+
             _server.OnConnectionClosed(this);
         }
     }

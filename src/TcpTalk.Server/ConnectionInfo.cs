@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using System.Text;
 using TcpTalk.Protocol;
 
 namespace TcpTalk.Server;
@@ -11,8 +10,6 @@ namespace TcpTalk.Server;
 /// </summary>
 public sealed class ConnectionInfo
 {
-    private byte[]? _remoteUtf8;
-
     /// <summary>Creates the description of a connection.</summary>
     public ConnectionInfo(long id, IPEndPoint local, IPEndPoint remote)
     {
@@ -49,12 +46,16 @@ public sealed class ConnectionInfo
     /// <summary><c>127.0.0.1:12345</c> or <c>[::1]:12345</c>.</summary>
     public string Local => ClientAddress.FormatEndpoint(LocalAddress, LocalPort);
 
-    /// <summary><see cref="Remote"/> as UTF-8, computed once.</summary>
-    internal ReadOnlySpan<byte> RemoteUtf8 => _remoteUtf8 ??= Encoding.UTF8.GetBytes(Remote);
-
-    /// <summary>Describes the connection from an accepted socket.</summary>
-    internal static ConnectionInfo FromSocket(long id, Socket socket) =>
-        new(id, (IPEndPoint)socket.LocalEndPoint!, (IPEndPoint)socket.RemoteEndPoint!);
+    /// <summary>
+    /// Describes the connection from an accepted socket. A listener bound to one address already names the local
+    /// endpoint, which saves a getsockname call per connection; a wildcard listener has to ask.
+    /// </summary>
+    internal static ConnectionInfo FromSocket(long id, Socket socket, IPEndPoint listener)
+    {
+        bool wildcard = listener.Address.Equals(IPAddress.Any) || listener.Address.Equals(IPAddress.IPv6Any);
+        var local = wildcard ? (IPEndPoint)socket.LocalEndPoint! : listener;
+        return new(id, local, (IPEndPoint)socket.RemoteEndPoint!);
+    }
 
     /// <summary>The five parts: <c>tcp 127.0.0.1:12345 &lt;- 127.0.0.1:5000</c>.</summary>
     public override string ToString() => $"{Protocol} {Local} <- {Remote}";

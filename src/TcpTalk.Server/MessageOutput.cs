@@ -19,6 +19,13 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
     /// <summary>Buffered bytes that trigger a write by the appending thread itself.</summary>
     public const int FlushThreshold = 64 * 1024;
 
+    // "[" + longest IPv6 text (45) + "]:" + 5 digits.
+    private const int MaxEndpointBytes = 56;
+
+    // How long the flusher lets lines gather after the first one: invisible to a person, but under load it turns
+    // one write system call per line into one per many lines.
+    private static readonly TimeSpan s_flushDelay = TimeSpan.FromMilliseconds(1);
+
     private readonly Stream _stream;
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _dirty = new(0, 1);
@@ -49,15 +56,15 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
             }
 
             var stamp = FormatTimestamp(batch.ReceivedAt);
-            var remote = batch.Connection.RemoteUtf8;
+            var connection = batch.Connection;
             for (int i = 0; i < batch.Count; i++)
             {
-                var span = _buffer.GetSpan(stamp.Length + remote.Length + 2);
+                var span = _buffer.GetSpan(stamp.Length + MaxEndpointBytes + 2);
                 stamp.CopyTo(span);
                 span[stamp.Length] = (byte)' ';
-                remote.CopyTo(span[(stamp.Length + 1)..]);
-                span[stamp.Length + 1 + remote.Length] = (byte)' ';
-                _buffer.Advance(stamp.Length + remote.Length + 2);
+                ClientAddress.TryFormatEndpoint(connection.RemoteAddress, connection.RemotePort, span[(stamp.Length + 1)..], out int remote);
+                span[stamp.Length + 1 + remote] = (byte)' ';
+                _buffer.Advance(stamp.Length + remote + 2);
                 MessageText.WriteEscapedUtf8(batch[i], batch.Encoding, _buffer);
                 _buffer.GetSpan(1)[0] = (byte)'\n';
                 _buffer.Advance(1);
@@ -116,8 +123,7 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
         while (true)
         {
             await _dirty.WaitAsync(_stop.Token).ConfigureAwait(false);
-            // Let the writers that are running now add their lines, then write them all in one call.
-            await Task.Yield();
+            await Task.Delay(s_flushDelay, _stop.Token).ConfigureAwait(false);
             lock (_gate)
             {
                 _signalled = false;

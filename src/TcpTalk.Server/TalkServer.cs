@@ -235,7 +235,7 @@ public sealed class TalkServer : IAsyncDisposable
                     continue;
                 }
 
-                Admit(socket);
+                Admit(socket, endpoint);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -248,13 +248,13 @@ public sealed class TalkServer : IAsyncDisposable
         }
     }
 
-    private void Admit(Socket socket)
+    private void Admit(Socket socket, IPEndPoint listener)
     {
         long id = Interlocked.Increment(ref _nextConnectionId);
         ConnectionInfo info;
         try
         {
-            info = ConnectionInfo.FromSocket(id, socket);
+            info = ConnectionInfo.FromSocket(id, socket, listener);
         }
         catch (SocketException)
         {
@@ -269,7 +269,9 @@ public sealed class TalkServer : IAsyncDisposable
             handler.RequestStop();
         }
 
-        ThreadPool.UnsafeQueueUserWorkItem(handler, preferLocal: false);
+        // Run inline up to the handler's first wait (greeting sent, receive pending): no thread hop per connection.
+        // The task is tracked through _connections and _drained, never lost.
+        _ = handler.RunAsync();
     }
 
     private Socket BindDefault(int port)

@@ -63,7 +63,7 @@ public class InteropTests(CPrograms c)
         await send.Stdin.FlushAsync();
         await cServer.WaitForLineAsync(l => l == "first");
         Assert.Equal(0, await cServer.WaitForExitAsync());
-        await Task.Delay(200); // let the server's FIN reach the client
+        await Task.Delay(1000); // let the server's FIN reach the client
         await send.Stdin.WriteLineAsync("second");
         send.Stdin.Close();
 

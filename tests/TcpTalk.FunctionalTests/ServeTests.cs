@@ -110,6 +110,7 @@ public class ServeTests
     public async Task GreetingTemplateAndRepeatedListenOptionsAreHonoured()
     {
         await using var server = await Tcptalk.ServeAsync("--listen", "127.0.0.1:0", "--listen", "[::1]:0", "--greeting", "Hi {address} from port {port}");
+        await server.Process.WaitForLineAsync(l => l.Contains("Listening on [::1]:", StringComparison.Ordinal), stderr: true);
         var endpoints = server.Process.Stderr.Where(l => l.Contains("Listening on", StringComparison.Ordinal)).ToArray();
         Assert.Equal(2, endpoints.Length);
         Assert.Contains(endpoints, l => l.Contains("Listening on [::1]:", StringComparison.Ordinal));
