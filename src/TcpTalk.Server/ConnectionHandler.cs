@@ -30,6 +30,12 @@ internal sealed class ConnectionHandler
     private long _bytes;
     private volatile bool _stopping;
 
+    // Timestamps (TimeProvider ticks) read by the server's once-a-second sweep; 0 means "not running".
+    private long _lastMessageAt;
+    private long _messageStartedAt;
+    private long _sendStartedAt;
+    private string? _expiredBecause;
+
     public ConnectionHandler(TalkServer server, Socket socket, ConnectionInfo info)
     {
         _server = server;
@@ -46,6 +52,66 @@ internal sealed class ConnectionHandler
     /// <summary>Closes the socket now; a pending receive fails and the handler ends.</summary>
     public void Abort() => _socket.Dispose();
 
+    /// <summary>
+    /// Called by the server's sweep: closes the connection when one of its timeouts has passed. Returns the reason,
+    /// or null when the connection is within its limits.
+    /// </summary>
+    public string? CheckTimeouts(long now, TimeProvider time, TimeSpan idle, TimeSpan message, TimeSpan write)
+    {
+        string? reason = null;
+        long sendStarted = Volatile.Read(ref _sendStartedAt);
+        long messageStarted = Volatile.Read(ref _messageStartedAt);
+        if (write > TimeSpan.Zero && sendStarted != 0 && time.GetElapsedTime(sendStarted, now) > write)
+        {
+            reason = $"client did not read for {Seconds(write)} (write timeout)";
+        }
+        else if (message > TimeSpan.Zero && messageStarted != 0 && time.GetElapsedTime(messageStarted, now) > message)
+        {
+            reason = $"message not completed within {Seconds(message)} of its first byte (message timeout)";
+        }
+        else if (idle > TimeSpan.Zero && time.GetElapsedTime(Volatile.Read(ref _lastMessageAt), now) > idle)
+        {
+            reason = $"no complete message for {Seconds(idle)} (idle timeout)";
+        }
+
+        if (reason is null || Interlocked.CompareExchange(ref _expiredBecause, reason, null) is not null)
+        {
+            return null;
+        }
+
+        try
+        {
+            if (sendStarted != 0)
+            {
+                _socket.Dispose(); // it does not read: nothing more can reach it, so abort the blocked send
+            }
+            else
+            {
+                // Wake the handler's pending receive (it then sees end of stream), so that the handler itself
+                // sends the reason, half-closes and lets the error line drain, as for any refusal.
+                _socket.Shutdown(SocketShutdown.Receive);
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            _socket.Dispose();
+        }
+
+        return reason;
+    }
+
+    private void ThrowIfExpired()
+    {
+        if (Volatile.Read(ref _expiredBecause) is { } reason)
+        {
+            throw new ConnectionExpiredException(reason);
+        }
+    }
+
+    private sealed class ConnectionExpiredException(string reason) : Exception(reason);
+
+    private static string Seconds(TimeSpan time) => time.TotalSeconds >= 1 ? $"{time.TotalSeconds:0.###} s" : $"{time.TotalMilliseconds:0} ms";
+
     /// <summary>Serves the connection to its end. Never throws: every failure ends this connection only.</summary>
     public async Task RunAsync()
     {
@@ -57,6 +123,7 @@ internal sealed class ConnectionHandler
             ServerLog.ConnectionOpened(log, Info.Id, Info.Protocol, Info.Local, Info.Remote);
         }
 
+        _lastMessageAt = _server.TimeProvider.GetTimestamp();
         try
         {
             _socket.Blocking = false;
@@ -67,6 +134,11 @@ internal sealed class ConnectionHandler
         {
             reason = "message too long";
             ServerLog.MessageRefused(log, Info.Id, Info.Remote, e.Message);
+            await RefuseAsync(e.Message).ConfigureAwait(false);
+        }
+        catch (ConnectionExpiredException e)
+        {
+            reason = e.Message;
             await RefuseAsync(e.Message).ConfigureAwait(false);
         }
         catch (JournalUnavailableException e)
@@ -86,7 +158,7 @@ internal sealed class ConnectionHandler
         catch (Exception e) when (e is ObjectDisposedException or OperationCanceledException
                                   || (e is SocketException se && se.SocketErrorCode == SocketError.OperationAborted))
         {
-            reason = "server stopped";
+            reason = _expiredBecause ?? "server stopped";
         }
         catch (Exception e)
         {
@@ -131,10 +203,25 @@ internal sealed class ConnectionHandler
         }
 
         data = data[Math.Max(sent, 0)..];
-        while (!data.IsEmpty)
+        if (data.IsEmpty)
         {
-            sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
-            data = data[sent..];
+            return;
+        }
+
+        // The client is not reading: wait, watched by the write timeout. Reading stops meanwhile, so at most this
+        // one send is queued per connection.
+        Volatile.Write(ref _sendStartedAt, _server.TimeProvider.GetTimestamp());
+        try
+        {
+            while (!data.IsEmpty)
+            {
+                sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
+                data = data[sent..];
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _sendStartedAt, 0);
         }
     }
 
@@ -169,6 +256,7 @@ internal sealed class ConnectionHandler
                     await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 }
 
+                ThrowIfExpired();
                 buffer ??= ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
                 int reads = 0;
                 while (true)
@@ -191,6 +279,7 @@ internal sealed class ConnectionHandler
 
                     if (received == 0)
                     {
+                        ThrowIfExpired(); // our own shutdown, not the client's: the tail is a cut-off message
                         await DeliverTailAsync(buffer, start, end).ConfigureAwait(false);
                         start = end;
                         return "client closed";
@@ -240,9 +329,18 @@ internal sealed class ConnectionHandler
             start += frame;
         }
 
+        // The message deadline runs from a message's first byte: a new partial message starts it, completing every
+        // message stops it, and completing one while the next has begun restarts it for the next.
+        long now = _server.TimeProvider.GetTimestamp();
         if (count > 0)
         {
+            Volatile.Write(ref _lastMessageAt, now);
+            Volatile.Write(ref _messageStartedAt, start < end ? now : 0);
             await Emit(buffer, count).ConfigureAwait(false);
+        }
+        else if (start < end && Volatile.Read(ref _messageStartedAt) == 0)
+        {
+            Volatile.Write(ref _messageStartedAt, now);
         }
 
         return start;

@@ -32,6 +32,12 @@ internal static partial class ServerLog
     [LoggerMessage(21, LogLevel.Error, "Connection {Id} from {Remote} closed: the journal did not store its messages ({Reason})")]
     public static partial void JournalRefused(ILogger logger, long id, string remote, string reason);
 
+    [LoggerMessage(22, LogLevel.Warning, "Refused a connection from {Remote}: {Reason} ({Count} refused since the last such line)")]
+    public static partial void ConnectionRefused(ILogger logger, string remote, string reason, long count);
+
+    [LoggerMessage(23, LogLevel.Warning, "Connection {Id} from {Remote} closed: {Reason}")]
+    public static partial void ConnectionTimedOut(ILogger logger, long id, string remote, string reason);
+
     [LoggerMessage(30, LogLevel.Warning, "Accept on {Endpoint} failed ({Error}); retrying in {Delay} ms")]
     public static partial void AcceptFailed(ILogger logger, string endpoint, string error, int delay);
 

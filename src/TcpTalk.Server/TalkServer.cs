@@ -29,7 +29,12 @@ public sealed class TalkServer : IAsyncDisposable
     private readonly List<Socket> _listeners = [];
     private readonly List<Task> _acceptLoops = [];
     private readonly List<IPEndPoint> _bound = [];
+    private readonly ConcurrentDictionary<IPAddress, int>? _perAddress;
+    private ITimer? _sweep;
     private long _nextConnectionId;
+    private long _rejected;
+    private long _rejectedSinceLog;
+    private long _lastRejectionLog;
     private int _state; // 0 new, 1 started, 2 stopping, 3 stopped
 
     /// <summary>Creates a server; nothing is bound until <see cref="StartAsync"/>.</summary>
@@ -47,6 +52,7 @@ public sealed class TalkServer : IAsyncDisposable
         TimeProvider = options.TimeProvider;
         Journal = options.Journal;
         Acknowledge = options.Acknowledge;
+        _perAddress = options.MaxConnectionsPerAddress > 0 ? new ConcurrentDictionary<IPAddress, int>() : null;
     }
 
     /// <summary>The endpoints actually bound (with OS-chosen ports filled in), after <see cref="StartAsync"/>.</summary>
@@ -55,8 +61,11 @@ public sealed class TalkServer : IAsyncDisposable
     /// <summary>Connections open right now.</summary>
     public int ActiveConnections => _connections.Count;
 
-    /// <summary>Connections accepted since start.</summary>
+    /// <summary>Connections accepted since start, including those refused by a limit or by access control.</summary>
     public long AcceptedConnections => Interlocked.Read(ref _nextConnectionId);
+
+    /// <summary>Connections refused since start: over a connection limit, or denied by access control.</summary>
+    public long RejectedConnections => Interlocked.Read(ref _rejected);
 
     internal ILogger Logger { get; }
 
@@ -120,6 +129,12 @@ public sealed class TalkServer : IAsyncDisposable
             _acceptLoops.Add(AcceptLoopAsync(listener, endpoint));
         }
 
+        if (_options.IdleTimeout > TimeSpan.Zero || _options.MessageTimeout > TimeSpan.Zero || _options.WriteTimeout > TimeSpan.Zero)
+        {
+            var period = TimeSpan.FromSeconds(1);
+            _sweep = TimeProvider.CreateTimer(static state => ((TalkServer)state!).Sweep(), this, period, period);
+        }
+
         return Task.CompletedTask;
     }
 
@@ -156,6 +171,7 @@ public sealed class TalkServer : IAsyncDisposable
         }
 
         ServerLog.Stopping(Logger, _options.ShutdownTimeout, _connections.Count);
+        _sweep?.Dispose();
         foreach (var listener in _listeners)
         {
             listener.Dispose();
@@ -202,6 +218,12 @@ public sealed class TalkServer : IAsyncDisposable
     internal void OnConnectionClosed(ConnectionHandler handler)
     {
         _connections.TryRemove(handler.Info.Id, out _);
+        if (_perAddress is not null)
+        {
+            _perAddress.AddOrUpdate(handler.Info.RemoteAddress, 0, static (_, n) => n - 1);
+            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(handler.Info.RemoteAddress, 0));
+        }
+
         if (Volatile.Read(ref _state) >= 2 && _connections.IsEmpty)
         {
             _drained.TrySetResult();
@@ -262,6 +284,12 @@ public sealed class TalkServer : IAsyncDisposable
             return;
         }
 
+        if (Refusal(info) is { } refusal)
+        {
+            Refuse(socket, info, refusal);
+            return;
+        }
+
         var handler = new ConnectionHandler(this, socket, info);
         _connections[id] = handler;
         if (_stopping.IsCancellationRequested)
@@ -272,6 +300,88 @@ public sealed class TalkServer : IAsyncDisposable
         // Run inline up to the handler's first wait (greeting sent, receive pending): no thread hop per connection.
         // The task is tracked through _connections and _drained, never lost.
         _ = handler.RunAsync();
+    }
+
+    /// <summary>Why <paramref name="info"/> may not be served, or null. Reserves a per-address slot when it may.</summary>
+    private (string Reason, bool Silent)? Refusal(ConnectionInfo info)
+    {
+        var address = info.RemoteAddress;
+        if (_options.Deny.Count > 0 && _options.Deny.Any(n => n.Contains(address)))
+        {
+            return ("address denied", true);
+        }
+
+        if (_options.Allow.Count > 0 && !_options.Allow.Any(n => n.Contains(address)))
+        {
+            return ("address not allowed", true);
+        }
+
+        int max = _options.MaxConnections;
+        if (max > 0 && _connections.Count >= max)
+        {
+            return ($"server busy: {max} connections open (the limit); try again later", false);
+        }
+
+        if (_perAddress is not null)
+        {
+            int limit = _options.MaxConnectionsPerAddress;
+            if (_perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit)
+            {
+                _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
+                return ($"too many connections from {address}: {limit} open (the limit)", false);
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Closes a refused connection at once: with one error line when it is a limit (so the client knows to retry),
+    /// without a word when access control refused it. Logged at Warning, at most once a second with a count, so a
+    /// flood cannot flood the log.
+    /// </summary>
+    private void Refuse(Socket socket, ConnectionInfo info, (string Reason, bool Silent) refusal)
+    {
+        Interlocked.Increment(ref _rejected);
+        try
+        {
+            if (!refusal.Silent)
+            {
+                var frame = new System.Buffers.ArrayBufferWriter<byte>(128);
+                ServerReply.WriteError(refusal.Reason, Framer, frame);
+                socket.Blocking = false;
+                socket.Send(frame.WrittenSpan, SocketFlags.None, out _);
+            }
+        }
+        finally
+        {
+            socket.Dispose();
+        }
+
+        long now = TimeProvider.GetTimestamp();
+        long since = Interlocked.Increment(ref _rejectedSinceLog);
+        long last = Interlocked.Read(ref _lastRejectionLog);
+        if (last == 0 || TimeProvider.GetElapsedTime(last, now) >= TimeSpan.FromSeconds(1))
+        {
+            if (Interlocked.CompareExchange(ref _lastRejectionLog, now, last) == last)
+            {
+                Interlocked.Add(ref _rejectedSinceLog, -since);
+                ServerLog.ConnectionRefused(Logger, info.Remote, refusal.Reason, since);
+            }
+        }
+    }
+
+    private void Sweep()
+    {
+        long now = TimeProvider.GetTimestamp();
+        foreach (var handler in _connections.Values)
+        {
+            string? expired = handler.CheckTimeouts(now, TimeProvider, _options.IdleTimeout, _options.MessageTimeout, _options.WriteTimeout);
+            if (expired is not null)
+            {
+                ServerLog.ConnectionTimedOut(Logger, handler.Info.Id, handler.Info.Remote, expired);
+            }
+        }
     }
 
     private Socket BindDefault(int port)
@@ -307,6 +417,15 @@ public sealed class TalkServer : IAsyncDisposable
             }
 
             socket.Bind(endpoint);
+            if (_options.KeepAliveTime > TimeSpan.Zero)
+            {
+                // Set once on the listener: accepted sockets inherit it, which saves system calls per connection.
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, (int)_options.KeepAliveTime.TotalSeconds);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 10);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 5);
+            }
+
             socket.Listen(_options.ListenBacklog);
             return socket;
         }

@@ -63,6 +63,59 @@ public sealed class TalkServerOptions
     /// </summary>
     public bool Acknowledge { get; set; }
 
+    /// <summary>
+    /// Most connections open at once. Default 10000: below the usual process limit of open files (ulimit -n), so the
+    /// journal and the listeners always have descriptors left. Past it a new client gets one <c>error: server busy</c>
+    /// line and is closed at once (it never waits for a greeting that does not come). 0 means no limit.
+    /// </summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>
+    /// Most connections open at once from one client address. Default 0: no limit, since many users may share one
+    /// NAT address. Past it the new connection gets an error line and is closed.
+    /// </summary>
+    public int MaxConnectionsPerAddress { get; set; }
+
+    /// <summary>
+    /// Longest time a connection may go without completing a message (counted from the greeting, then from each
+    /// complete message). Default 60 s: a person typing pauses less, a vanished or parked client is let go.
+    /// <see cref="TimeSpan.Zero"/> means no limit.
+    /// </summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Longest time one message may take from its first byte to its terminator, not reset by each new byte, so a
+    /// slowloris client dribbling one byte at a time is cut off. Default 30 s (64 KiB at 2 KiB/s).
+    /// <see cref="TimeSpan.Zero"/> means no limit.
+    /// </summary>
+    public TimeSpan MessageTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Longest time a send to a client (greeting, acknowledgements, error line) may stay blocked because the client
+    /// does not read. Default 30 s. Such a client is disconnected; one pending send per connection bounds memory.
+    /// <see cref="TimeSpan.Zero"/> means no limit.
+    /// </summary>
+    public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// TCP keepalive idle time on accepted connections, so a peer that vanished without a FIN (power loss, NAT
+    /// timeout) is found: after this much silence the OS probes 5 times, 10 s apart. Default 2 minutes.
+    /// <see cref="TimeSpan.Zero"/> turns keepalive off.
+    /// </summary>
+    public TimeSpan KeepAliveTime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Client networks that may connect (CIDR, IPv4 or IPv6). Default empty: every address. When not empty, only
+    /// addresses inside one of them are served. Checked before the greeting.
+    /// </summary>
+    public IList<System.Net.IPNetwork> Allow { get; } = new List<System.Net.IPNetwork>();
+
+    /// <summary>
+    /// Client networks refused before the greeting (closed without a word, logged at Warning). Deny wins over
+    /// <see cref="Allow"/>. Default empty.
+    /// </summary>
+    public IList<System.Net.IPNetwork> Deny { get; } = new List<System.Net.IPNetwork>();
+
     /// <summary>Clock for receive timestamps and timeouts. Default <see cref="TimeProvider.System"/>; tests inject a fake.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -92,6 +145,29 @@ public sealed class TalkServerOptions
         if (Framing is not (FramingMode.Nul or FramingMode.Line))
         {
             throw new ArgumentException($"Framing is {Framing}; it must be Nul or Line");
+        }
+
+        if (MaxConnections < 0)
+        {
+            throw new ArgumentException($"MaxConnections is {MaxConnections}; it must be 0 (no limit) or more");
+        }
+
+        if (MaxConnectionsPerAddress < 0)
+        {
+            throw new ArgumentException($"MaxConnectionsPerAddress is {MaxConnectionsPerAddress}; it must be 0 (no limit) or more");
+        }
+
+        foreach (var (name, value) in new[] { ("IdleTimeout", IdleTimeout), ("MessageTimeout", MessageTimeout), ("WriteTimeout", WriteTimeout), ("KeepAliveTime", KeepAliveTime) })
+        {
+            if (value < TimeSpan.Zero || value > TimeSpan.FromDays(1))
+            {
+                throw new ArgumentException($"{name} is {value}; it must be between 0 (no limit) and 1 day");
+            }
+        }
+
+        if (KeepAliveTime != TimeSpan.Zero && KeepAliveTime < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException($"KeepAliveTime is {KeepAliveTime}; it must be 0 (off) or at least 1 second");
         }
 
         if (Acknowledge && Journal is null)

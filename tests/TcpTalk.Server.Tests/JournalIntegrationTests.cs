@@ -8,39 +8,6 @@ namespace TcpTalk.Server.Tests;
 /// <summary>How the server uses an <see cref="IMessageJournal"/>: store first, then print, then acknowledge.</summary>
 public class JournalIntegrationTests
 {
-    private sealed class FakeJournal : IMessageJournal
-    {
-        private long _next = 100;
-
-        public Func<MessageBatch, Task>? BeforeCommit { get; set; }
-
-        public List<string> Stored { get; } = [];
-
-        public bool IsHealthy => true;
-
-        public async ValueTask<long> AppendAsync(MessageBatch batch, CancellationToken cancellationToken)
-        {
-            if (BeforeCommit is not null)
-            {
-                await BeforeCommit(batch);
-            }
-
-            lock (Stored)
-            {
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    Stored.Add(Encoding.UTF8.GetString(batch[i]));
-                }
-
-                long first = _next;
-                _next += batch.Count;
-                return first;
-            }
-        }
-
-        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-    }
-
     private static async Task<(TalkServer Server, Socket Client)> StartAsync(FakeJournal journal, IMessageSink sink, bool ack = true)
     {
         var options = new TalkServerOptions { Journal = journal, Acknowledge = ack };

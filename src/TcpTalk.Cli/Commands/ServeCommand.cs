@@ -47,11 +47,46 @@ internal static class ServeCommand
             HelpName = "duration",
         };
 
+        var maxConnections = new Option<int>("--max-connections")
+        {
+            Description = "Most connections at once; past it a client gets 'error: server busy' and is closed (0 = no limit)",
+            DefaultValueFactory = _ => 10_000,
+            HelpName = "count",
+        };
+        var maxPerAddress = new Option<int>("--max-connections-per-ip")
+        {
+            Description = "Most connections at once from one client address (0 = no limit)",
+            DefaultValueFactory = _ => 0,
+            HelpName = "count",
+        };
+        var idleTimeout = DurationOption("--idle-timeout", "Close a connection that completes no message for this long (0 = never)", TimeSpan.FromSeconds(60));
+        var messageTimeout = DurationOption("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)", TimeSpan.FromSeconds(30));
+        var writeTimeout = DurationOption("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)", TimeSpan.FromSeconds(30));
+        var allow = new Option<System.Net.IPNetwork[]>("--allow")
+        {
+            Description = "Serve only clients in this network (CIDR, repeatable): 127.0.0.0/8, ::1/128, 10.0.0.0/8",
+            CustomParser = ParseNetworks,
+            HelpName = "cidr",
+        };
+        var deny = new Option<System.Net.IPNetwork[]>("--deny")
+        {
+            Description = "Refuse clients in this network before the greeting (CIDR, repeatable; deny wins over --allow)",
+            CustomParser = ParseNetworks,
+            HelpName = "cidr",
+        };
+
         var command = new Command("serve", "Listen for clients: greet each one, print every message it sends (one line each on stdout)");
         command.Add(port);
         command.Add(listen);
         command.Add(greeting);
         command.Add(shutdownTimeout);
+        command.Add(maxConnections);
+        command.Add(maxPerAddress);
+        command.Add(idleTimeout);
+        command.Add(messageTimeout);
+        command.Add(writeTimeout);
+        command.Add(allow);
+        command.Add(deny);
         common.AddTo(command);
         command.SetAction(async (result, _) =>
         {
@@ -63,7 +98,22 @@ internal static class ServeCommand
                 MaxMessageBytes = result.GetValue(common.MaxMessageBytes),
                 Greeting = result.GetValue(greeting)!,
                 ShutdownTimeout = result.GetValue(shutdownTimeout),
+                MaxConnections = result.GetValue(maxConnections),
+                MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
+                IdleTimeout = result.GetValue(idleTimeout),
+                MessageTimeout = result.GetValue(messageTimeout),
+                WriteTimeout = result.GetValue(writeTimeout),
             };
+            foreach (var network in result.GetValue(allow) ?? [])
+            {
+                options.Allow.Add(network);
+            }
+
+            foreach (var network in result.GetValue(deny) ?? [])
+            {
+                options.Deny.Add(network);
+            }
+
             foreach (var endpoint in result.GetValue(listen) ?? [])
             {
                 options.Listen.Add(endpoint);
@@ -99,6 +149,35 @@ internal static class ServeCommand
         await server.StartAsync(shutdown).ConfigureAwait(false);
         await server.RunAsync(shutdown).ConfigureAwait(false);
         return (int)ExitCode.Success;
+    }
+
+    private static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = Duration.Parse,
+        HelpName = "duration",
+    };
+
+    private static System.Net.IPNetwork[] ParseNetworks(ArgumentResult result)
+    {
+        var networks = new List<System.Net.IPNetwork>();
+        foreach (var token in result.Tokens)
+        {
+            string text = token.Value.Contains('/', StringComparison.Ordinal) ? token.Value
+                : IPAddress.TryParse(token.Value, out var single) ? $"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32)}"
+                : token.Value;
+            if (System.Net.IPNetwork.TryParse(text, out var network))
+            {
+                networks.Add(network);
+            }
+            else
+            {
+                result.AddError($"'{token.Value}' is not a network in CIDR form (e.g. 192.0.2.0/24, 2001:db8::/32, 127.0.0.1)");
+            }
+        }
+
+        return [.. networks];
     }
 
     private static IPEndPoint[] ParseListen(ArgumentResult result)

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Microsoft.Extensions.Time.Testing;
+using TcpTalk.Server;
+
+namespace TcpTalk.Server.Tests;
+
+/// <summary>Limits against bad peers, with a fake clock so no test sleeps through a timeout.</summary>
+public class LimitTests
+{
+    private static async Task<TalkServer> StartAsync(Action<TalkServerOptions> configure, IMessageSink? sink = null)
+    {
+        var options = new TalkServerOptions();
+        options.Listen.Add(new IPEndPoint(IPAddress.Any, 0));
+        configure(options);
+        var server = new TalkServer(options, sink ?? MessageSinks.None);
+        await server.StartAsync();
+        return server;
+    }
+
+    private static async Task<Socket> ConnectAsync(TalkServer server, string from = "127.0.0.1", int receiveBuffer = 0)
+    {
+        var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        if (receiveBuffer > 0)
+        {
+            socket.ReceiveBufferSize = receiveBuffer;
+        }
+
+        socket.Bind(new IPEndPoint(IPAddress.Parse(from), 0));
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, server.BoundEndpoints[0].Port));
+        return socket;
+    }
+
+    private static async Task<string> ReadAsync(Socket socket, int until = -1)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var all = new List<byte>();
+        var buffer = new byte[1024];
+        int n;
+        while ((until < 0 || all.Count(b => b == 0) < until) && (n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+        {
+            all.AddRange(buffer.AsSpan(0, n));
+        }
+
+        return Encoding.ASCII.GetString([.. all]);
+    }
+
+    private static async Task<bool> StaysOpenAsync(Socket socket)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, cts.Token);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(10);
+        }
+    }
+
+    [Fact]
+    public async Task IdleConnectionIsClosedWithAReasonAfterTheIdleTimeout()
+    {
+        var clock = new FakeTimeProvider();
+        await using var server = await StartAsync(o => { o.TimeProvider = clock; o.IdleTimeout = TimeSpan.FromSeconds(60); });
+        using var client = await ConnectAsync(server);
+        Assert.Equal("Welcome 127.0.0.1!\0", await ReadAsync(client, until: 1));
+
+        clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.True(await StaysOpenAsync(client));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        Assert.Equal("error: no complete message for 60 s (idle timeout)\0", await ReadAsync(client));
+        await WaitUntilAsync(() => server.ActiveConnections == 0);
+    }
+
+    [Fact]
+    public async Task SlowlorisMessageIsCutAtTheMessageTimeoutThoughBytesKeepComing()
+    {
+        var clock = new FakeTimeProvider();
+        await using var server = await StartAsync(o => { o.TimeProvider = clock; o.IdleTimeout = TimeSpan.Zero; o.MessageTimeout = TimeSpan.FromSeconds(30); });
+        using var client = await ConnectAsync(server);
+        await ReadAsync(client, until: 1);
+
+        foreach (char c in "slow")
+        {
+            await client.SendAsync(new[] { (byte)c });
+            await Task.Delay(100); // let the server see the byte before time moves
+            clock.Advance(TimeSpan.FromSeconds(9));
+        }
+
+        Assert.Equal("error: message not completed within 30 s of its first byte (message timeout)\0", await ReadAsync(client));
+    }
+
+    [Fact]
+    public async Task ConnectionsPastTheLimitGetABusyLineAndTheCountReturnsAfterwards()
+    {
+        await using var server = await StartAsync(o => o.MaxConnections = 2);
+        using var first = await ConnectAsync(server);
+        using var second = await ConnectAsync(server);
+        await ReadAsync(first, until: 1);
+        await ReadAsync(second, until: 1);
+
+        using (var third = await ConnectAsync(server))
+        {
+            Assert.Equal("error: server busy: 2 connections open (the limit); try again later\0", await ReadAsync(third));
+        }
+
+        Assert.Equal(1, server.RejectedConnections);
+        Assert.Equal(2, server.ActiveConnections);
+        first.Shutdown(SocketShutdown.Send);
+        await ReadAsync(first);
+        await WaitUntilAsync(() => server.ActiveConnections == 1);
+        using var fourth = await ConnectAsync(server);
+        Assert.Equal("Welcome 127.0.0.1!\0", await ReadAsync(fourth, until: 1));
+    }
+
+    [Fact]
+    public async Task PerAddressLimitCountsEachClientAddressSeparately()
+    {
+        await using var server = await StartAsync(o => o.MaxConnectionsPerAddress = 1);
+        using var a1 = await ConnectAsync(server, "127.0.0.1");
+        await ReadAsync(a1, until: 1);
+        using var a2 = await ConnectAsync(server, "127.0.0.1");
+        Assert.Equal("error: too many connections from 127.0.0.1: 1 open (the limit)\0", await ReadAsync(a2));
+        using var b1 = await ConnectAsync(server, "127.0.0.2");
+        Assert.Equal("Welcome 127.0.0.2!\0", await ReadAsync(b1, until: 1));
+    }
+
+    [Fact]
+    public async Task DeniedAndNotAllowedAddressesAreClosedWithoutAGreeting()
+    {
+        await using var server = await StartAsync(o =>
+        {
+            o.Allow.Add(IPNetwork.Parse("127.0.0.0/30"));
+            o.Deny.Add(IPNetwork.Parse("127.0.0.2/32"));
+        });
+        using var allowed = await ConnectAsync(server, "127.0.0.1");
+        using var denied = await ConnectAsync(server, "127.0.0.2");
+        using var outside = await ConnectAsync(server, "127.0.0.9");
+
+        Assert.Equal("Welcome 127.0.0.1!\0", await ReadAsync(allowed, until: 1));
+        Assert.Equal("", await ReadAsync(denied));
+        Assert.Equal("", await ReadAsync(outside));
+        Assert.Equal(2, server.RejectedConnections);
+    }
+
+    [Fact]
+    public async Task AClientThatNeverReadsIsDisconnectedAtTheWriteTimeout()
+    {
+        var clock = new FakeTimeProvider();
+        await using var journal = new FakeJournal();
+        await using var server = await StartAsync(o =>
+        {
+            o.TimeProvider = clock;
+            o.IdleTimeout = TimeSpan.Zero;
+            o.Journal = journal;
+            o.Acknowledge = true;
+            o.WriteTimeout = TimeSpan.FromSeconds(30);
+        });
+        using var client = await ConnectAsync(server, receiveBuffer: 4096);
+        client.SendBufferSize = 1 << 20;
+        var flood = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("x\0", 1_000_000)));
+        var sending = client.SendAsync(flood, SocketFlags.None); // acks pile up unread until the server's send blocks
+        await WaitUntilAsync(() => journal.Stored.Count > 1000);
+        await Task.Delay(500);
+        Assert.Equal(1, server.ActiveConnections);
+
+        clock.Advance(TimeSpan.FromSeconds(31));
+        await WaitUntilAsync(() => server.ActiveConnections == 0);
+        try
+        {
+            await sending.WaitAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (SocketException)
+        {
+            // the server closed while the flood was still being sent
+        }
+    }
+}
