@@ -82,12 +82,12 @@ internal static class JournalSchema
         RefuseNewer(path, version, steps.Count);
         for (int v = version; v < steps.Count; v++)
         {
-            Execute(connection, transaction, steps[v]);
+            ExecuteScript(connection, steps[v]);
         }
 
         if (version < steps.Count)
         {
-            Execute(connection, transaction, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {steps.Count};");
+            ExecuteScript(connection, $"PRAGMA application_id = {ApplicationId}; PRAGMA user_version = {steps.Count};");
         }
 
         transaction.Commit();
@@ -101,11 +101,17 @@ internal static class JournalSchema
         return Convert.ToInt32(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture);
     }
 
-    public static void Execute(SqliteConnection connection, SqliteTransaction? transaction, string sql)
+    /// <summary>
+    /// Runs every statement of <paramref name="sql"/> with sqlite3_exec, which stops at the first failing one and
+    /// reports it. (Microsoft.Data.Sqlite's ExecuteNonQuery ignores an error in a statement that follows one that
+    /// produced a row, as ALTER TABLE on a STRICT table does: a broken upgrade would be committed half done.)
+    /// </summary>
+    public static void ExecuteScript(SqliteConnection connection, string sql)
     {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
+        int rc = SQLitePCL.raw.sqlite3_exec(connection.Handle, sql, out string? error);
+        if (rc != SQLitePCL.raw.SQLITE_OK)
+        {
+            throw new SqliteException($"SQLite Error {rc}: '{error}'.", rc);
+        }
     }
 }

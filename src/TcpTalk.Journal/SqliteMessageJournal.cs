@@ -389,7 +389,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
         // synchronous is per connection: NORMAL fsyncs only at checkpoints, FULL at every commit (docs/JOURNAL.md).
         // journal_size_limit truncates the WAL back to 64 MiB after a checkpoint that follows a burst.
         string synchronous = options.Durability == JournalDurability.Full ? "FULL" : "NORMAL";
-        JournalSchema.Execute(connection, null, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA journal_size_limit = {64 << 20};");
+        JournalSchema.ExecuteScript(connection, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA journal_size_limit = {64 << 20};");
     }
 
     /// <summary>The prepared INSERT and its parameters, bound once per batch for the batch's shared columns.</summary>

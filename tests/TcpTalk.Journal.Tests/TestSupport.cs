@@ -94,6 +94,21 @@ internal static class Sql
         return Scalar<T>(connection, sql);
     }
 
+    public static List<string> Texts(string path)
+    {
+        using var connection = Open(path);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT text FROM messages ORDER BY id";
+        using var reader = command.ExecuteReader();
+        var texts = new List<string>();
+        while (reader.Read())
+        {
+            texts.Add(reader.GetString(0));
+        }
+
+        return texts;
+    }
+
     public static void Execute(string path, string sql)
     {
         using var connection = Open(path);
