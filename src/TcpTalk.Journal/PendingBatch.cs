@@ -71,7 +71,7 @@ internal sealed class PendingBatch : TaskCompletionSource<long>
         {
             // A caller's encoding that throws on invalid bytes: the raw column keeps them; the text gets U+FFFD.
             var lenient = (Encoding)encoding.Clone();
-            lenient.DecoderFallback = DecoderFallback.ReplacementFallback;
+            lenient.DecoderFallback = new DecoderReplacementFallback("\uFFFD");
             encoding = lenient;
             return encoding.GetString(bytes);
         }
