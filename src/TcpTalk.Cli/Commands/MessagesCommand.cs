@@ -1,0 +1,337 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using TcpTalk.Journal;
+using TcpTalk.Server;
+
+namespace TcpTalk.Cli.Commands;
+
+/// <summary>
+/// <c>tcptalk messages</c>: print the messages stored in a journal, oldest first, in the line format <c>serve</c>
+/// prints (or as JSON lines), optionally filtered, optionally following new ones as the server stores them.
+/// </summary>
+internal static class MessagesCommand
+{
+    /// <summary>Where <c>serve --journal</c> and <c>messages --journal</c> look when not told.</summary>
+    public const string DefaultJournalPath = "./tcptalk.db";
+
+    private static readonly string[] s_dateFormats = BuildDateFormats();
+
+    public static Command Create(CommonOptions common, Func<CancellationToken> shutdown)
+    {
+        ArgumentNullException.ThrowIfNull(common); // the shared options (framing, encoding...) do not apply to stored messages
+        var journal = new Option<string>("--journal")
+        {
+            Description = "Journal file to read (written by 'tcptalk serve --journal')",
+            DefaultValueFactory = _ => DefaultJournalPath,
+            HelpName = "path",
+        };
+        var since = new Option<DateTimeOffset?>("--since")
+        {
+            Description = "Only messages received at or after TIME: 2024-05-01T12:00:00Z, 2024-05-01 12:00 (UTC unless an offset is given), or an age: 90s, 10m, 2h, 7d",
+            CustomParser = ParseTime,
+            HelpName = "time",
+        };
+        var until = new Option<DateTimeOffset?>("--until")
+        {
+            Description = "Only messages received before TIME (same forms as --since)",
+            CustomParser = ParseTime,
+            HelpName = "time",
+        };
+        var from = new Option<IPNetwork?>("--from")
+        {
+            Description = "Only messages from this client address or network: 192.0.2.7, 2001:db8::1, 192.0.2.0/24",
+            CustomParser = ParseFrom,
+            HelpName = "addr[/bits]",
+        };
+        var contains = new Option<string?>("--contains")
+        {
+            Description = "Only messages whose text contains TEXT (case-sensitive)",
+            HelpName = "text",
+        };
+        var limit = new Option<int?>("--limit", "-n")
+        {
+            Description = "Only the newest N matching messages (still printed oldest first)",
+            HelpName = "n",
+        };
+        limit.Validators.Add(r =>
+        {
+            int? value = r.GetValueOrDefault<int?>();
+            if (value is < 1)
+            {
+                r.AddError($"--limit must be at least 1, not {value}");
+            }
+        });
+        var follow = new Option<bool>("--follow", "-f")
+        {
+            Description = "After the stored messages, keep printing new ones as the server stores them, until Ctrl+C",
+        };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object per message and line, with every stored column (raw bytes as base64)",
+        };
+
+        var command = new Command("messages", "Print the messages stored in a journal, oldest first, one line each as 'serve' prints them");
+        command.Add(journal);
+        command.Add(since);
+        command.Add(until);
+        command.Add(from);
+        command.Add(contains);
+        command.Add(limit);
+        command.Add(follow);
+        command.Add(json);
+        command.SetAction(async (result, _) =>
+        {
+            var query = new JournalQuery
+            {
+                Since = result.GetValue(since),
+                Until = result.GetValue(until),
+                From = result.GetValue(from),
+                Contains = result.GetValue(contains),
+                Limit = result.GetValue(limit),
+                Newest = true,
+            };
+            try
+            {
+                query.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UserErrorException(ExitCode.Usage, "--until is before --since", e);
+            }
+
+            return await RunAsync(result.GetValue(journal)!, query, result.GetValue(follow), result.GetValue(json), shutdown()).ConfigureAwait(false);
+        });
+        return command;
+    }
+
+    private static async Task<int> RunAsync(string path, JournalQuery query, bool follow, bool json, CancellationToken shutdown)
+    {
+        using var reader = OpenReader(path);
+        var records = follow ? reader.FollowAsync(query, shutdown) : reader.QueryAsync(query, shutdown);
+        using var output = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
+        var enumerator = records.GetAsyncEnumerator(shutdown);
+        try
+        {
+            while (true)
+            {
+                var next = enumerator.MoveNextAsync();
+                if (!next.IsCompleted)
+                {
+                    // About to wait (for the next poll when following): show what we have first.
+                    if (!TryWrite(output, static o => o.Flush()))
+                    {
+                        return (int)ExitCode.Success;
+                    }
+                }
+
+                if (!await next.ConfigureAwait(false))
+                {
+                    break;
+                }
+
+                var record = enumerator.Current;
+                if (!TryWrite(output, o => WriteRecord(o, record, json)))
+                {
+                    return (int)ExitCode.Success; // the reader of our output went away (| head): that is fine
+                }
+            }
+        }
+        catch (OperationCanceledException) when (follow && shutdown.IsCancellationRequested)
+        {
+            // Ctrl+C is how --follow ends.
+        }
+        catch (JournalUnavailableException e)
+        {
+            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+        }
+        finally
+        {
+            await enumerator.DisposeAsync().ConfigureAwait(false);
+        }
+
+        TryWrite(output, static o => o.Flush());
+        return (int)ExitCode.Success;
+    }
+
+    private static JournalReader OpenReader(string path)
+    {
+        try
+        {
+            return JournalReader.Open(path);
+        }
+        catch (FileNotFoundException e)
+        {
+            throw new UserErrorException(ExitCode.Usage, e.Message + " (give the file 'tcptalk serve --journal' writes with --journal PATH)", e);
+        }
+        catch (Exception e) when (e is JournalFormatException or JournalUnavailableException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+        }
+    }
+
+    private static bool TryWrite(Stream output, Action<Stream> write)
+    {
+        try
+        {
+            write(output);
+            return true;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
+
+    private static void WriteRecord(Stream output, JournalRecord record, bool json)
+    {
+        if (json)
+        {
+            var message = new StoredMessage(
+                record.Id,
+                record.ReceivedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture),
+                record.LocalAddress.ToString(),
+                record.LocalPort,
+                record.ClientAddress.ToString(),
+                record.ClientPort,
+                record.ConnectionId,
+                record.CodePage,
+                record.Text,
+                record.Raw);
+            output.Write(JsonSerializer.SerializeToUtf8Bytes(message, MessagesJsonContext.Default.StoredMessage));
+        }
+        else
+        {
+            output.Write(Encoding.UTF8.GetBytes(record.FormatLine()));
+        }
+
+        output.WriteByte((byte)'\n');
+    }
+
+    /// <summary>An ISO 8601 time (UTC unless it has an offset), or an age back from now: <c>90s</c>, <c>10m</c>, <c>2h</c>, <c>7d</c>.</summary>
+    private static DateTimeOffset? ParseTime(ArgumentResult result)
+    {
+        string option = result.Parent is OptionResult parent ? parent.Option.Name : "time";
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value.Trim() : string.Empty;
+        if (TryParseAge(text, out var age))
+        {
+            return TimeProvider.System.GetUtcNow() - age;
+        }
+
+        if (DateTimeOffset.TryParseExact(text, s_dateFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var time))
+        {
+            return time;
+        }
+
+        result.AddError($"{option} '{text}' is not a time (examples: 2024-05-01T12:00:00Z, 2024-05-01, 10m, 7d)");
+        return null;
+    }
+
+    private static bool TryParseAge(string text, out TimeSpan age)
+    {
+        age = default;
+        if (text.Length < 2)
+        {
+            return false;
+        }
+
+        double scale = char.ToLowerInvariant(text[^1]) switch
+        {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86400,
+            _ => 0,
+        };
+        if (scale == 0 || !double.TryParse(text.AsSpan(0, text.Length - 1), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double amount)
+            || amount * scale > TimeSpan.FromDays(36500).TotalSeconds)
+        {
+            return false;
+        }
+
+        age = TimeSpan.FromSeconds(amount * scale);
+        return true;
+    }
+
+    private static string[] BuildDateFormats()
+    {
+        string[] times = ["", "'T'HH:mm", "'T'HH:mm:ss", "'T'HH:mm:ss.FFFFFFF", " HH:mm", " HH:mm:ss", " HH:mm:ss.FFFFFFF"];
+        return [.. times.Select(t => "yyyy-MM-dd" + t), .. times.Skip(1).Select(t => "yyyy-MM-dd" + t + "K")];
+    }
+
+    /// <summary>An address (<c>192.0.2.7</c>, <c>[::1]</c>) or a network (<c>192.0.2.0/24</c>; host bits are ignored).</summary>
+    private static IPNetwork? ParseFrom(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value.Trim() : string.Empty;
+        string address = text;
+        int? prefix = null;
+        int slash = text.IndexOf('/', StringComparison.Ordinal);
+        if (slash >= 0)
+        {
+            address = text[..slash];
+            if (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int bits))
+            {
+                result.AddError($"--from '{text}': the prefix length after '/' is not a number");
+                return null;
+            }
+
+            prefix = bits;
+        }
+
+        if (address.StartsWith('[') && address.EndsWith(']'))
+        {
+            address = address[1..^1];
+        }
+
+        if (!IPAddress.TryParse(address, out var ip))
+        {
+            result.AddError($"--from '{text}' is not an IP address or network (examples: 192.0.2.7, 2001:db8::1, 192.0.2.0/24)");
+            return null;
+        }
+
+        int maxBits = ip.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
+        if (prefix is < 0 || prefix > maxBits)
+        {
+            result.AddError($"--from '{text}': the prefix length must be between 0 and {maxBits}");
+            return null;
+        }
+
+        return new IPNetwork(Mask(ip, prefix ?? maxBits), prefix ?? maxBits);
+    }
+
+    private static IPAddress Mask(IPAddress address, int bits)
+    {
+        byte[] bytes = address.GetAddressBytes();
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            int keep = Math.Clamp(bits - i * 8, 0, 8);
+            bytes[i] &= (byte)(0xFF << (8 - keep));
+        }
+
+        return new IPAddress(bytes);
+    }
+}
+
+/// <summary>One line of <c>tcptalk messages --json</c>: every stored column; <c>raw</c> is base64.</summary>
+internal sealed record StoredMessage(
+    long Id,
+    string ReceivedAt,
+    string LocalAddress,
+    int LocalPort,
+    string ClientAddress,
+    int ClientPort,
+    long ConnectionId,
+    int CodePage,
+    string Text,
+    byte[] Raw);
+
+/// <summary>Source-generated serializer for <see cref="StoredMessage"/>: no reflection, so NativeAOT stays warning-free.</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
+[JsonSerializable(typeof(StoredMessage))]
+internal sealed partial class MessagesJsonContext : JsonSerializerContext;

@@ -1,0 +1,66 @@
+namespace TcpTalk.Journal;
+
+/// <summary>How far a committed message survives a crash. See docs/JOURNAL.md, "Commit and fsync points".</summary>
+public enum JournalDurability
+{
+    /// <summary>
+    /// SQLite <c>synchronous=NORMAL</c> in WAL mode: a commit is written to the WAL file but not fsynced. Survives
+    /// the tcptalk process crashing or being killed; an OS crash or power loss may roll back the last commits (never
+    /// corrupts the file). One fsync per checkpoint instead of one per commit.
+    /// </summary>
+    Normal,
+
+    /// <summary>
+    /// SQLite <c>synchronous=FULL</c>: the WAL file is fsynced at every commit, so a stored message survives power
+    /// loss. Use it when the server acknowledges messages to clients, since an acknowledgement is a promise.
+    /// </summary>
+    Full,
+}
+
+/// <summary>Settings of a <see cref="SqliteMessageJournal"/>. Checked by <see cref="Validate"/>, which opening calls.</summary>
+public sealed class JournalOptions
+{
+    /// <summary>
+    /// Durability of a commit. Default <see cref="JournalDurability.Normal"/>: a killed server loses nothing and
+    /// throughput is not bound by the disk's fsync latency. Choose <see cref="JournalDurability.Full"/> when
+    /// acknowledgements are on.
+    /// </summary>
+    public JournalDurability Durability { get; set; } = JournalDurability.Normal;
+
+    /// <summary>
+    /// Most batches waiting for the writer; a further <see cref="SqliteMessageJournal.AppendAsync"/> waits for room
+    /// (backpressure) instead of growing memory or dropping anything. Default 1024, in batches (one batch is one read
+    /// of one connection): a connection has at most one batch in flight, so 1024 connections can write at once before
+    /// any waits, and the queued copies stay within 1024 reads' worth of bytes. Range 1 to 1,048,576.
+    /// </summary>
+    public int MaxQueuedBatches { get; set; } = 1024;
+
+    /// <summary>
+    /// How long a write waits for SQLite's write lock when another process holds it (someone writing to the file
+    /// with the sqlite3 shell, say) before the write fails. Default 5 s: longer than any checkpoint, short enough
+    /// that a stuck lock shows up as <see cref="SqliteMessageJournal.IsHealthy"/> false quickly. Rounded up to whole
+    /// seconds (Microsoft.Data.Sqlite's unit); range 1 s to 1 hour.
+    /// </summary>
+    public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range.</summary>
+    public void Validate()
+    {
+        if (Durability is not (JournalDurability.Normal or JournalDurability.Full))
+        {
+            throw new ArgumentException($"Durability is {Durability}; it must be Normal or Full");
+        }
+
+        if (MaxQueuedBatches is < 1 or > 1 << 20)
+        {
+            throw new ArgumentException($"MaxQueuedBatches is {MaxQueuedBatches}; it must be between 1 and {1 << 20}");
+        }
+
+        if (LockTimeout < TimeSpan.FromSeconds(1) || LockTimeout > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"LockTimeout is {LockTimeout}; it must be between 1 second and 1 hour");
+        }
+    }
+
+    internal int LockTimeoutSeconds => (int)Math.Ceiling(LockTimeout.TotalSeconds);
+}

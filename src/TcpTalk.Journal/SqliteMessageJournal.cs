@@ -1,0 +1,452 @@
+using System.Threading.Channels;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TcpTalk.Server;
+
+namespace TcpTalk.Journal;
+
+/// <summary>
+/// The durable message journal: an SQLite file in WAL mode with one row per message, written by one writer task
+/// with group commit. Open it with <see cref="Open(string, JournalOptions?, ILoggerFactory?)"/>; one process at a time may hold it (the others get
+/// <see cref="JournalInUseException"/>), while any number of <see cref="JournalReader"/>s read it meanwhile.
+/// </summary>
+/// <remarks>
+/// <para>
+/// Group commit. <see cref="AppendAsync"/> copies the batch, puts it in a bounded queue and waits. The writer takes
+/// everything queued at that moment, inserts it in one transaction with one prepared INSERT, commits, and only then
+/// completes every waiting append with its first id. While that commit runs, new batches queue up and go into the
+/// next one, so the busier the server, the more messages share a commit: the cost of a commit (and with
+/// <see cref="JournalDurability.Full"/> of its fsync) is paid once per group, not once per message. When the queue
+/// is full an append waits for room, which stalls that connection's reads and so, through TCP, its client.
+/// </para>
+/// <para>
+/// Commit and fsync points. A message is reported stored only after COMMIT returned. In WAL mode COMMIT appends the
+/// transaction's pages to <c>&lt;path&gt;-wal</c>; with <see cref="JournalDurability.Full"/> it also fsyncs that file
+/// before returning, with <see cref="JournalDurability.Normal"/> it does not (the pages are in the OS cache, safe from
+/// a process crash). The WAL is copied back into the database file by checkpoints, which SQLite runs inside a commit
+/// once the WAL passes 1000 pages (about 4 MiB); a checkpoint fsyncs the WAL, then the database file, in both modes.
+/// </para>
+/// <para>
+/// Failures. If any step of the transaction fails (disk full, I/O error, a foreign process holding the write lock
+/// past <see cref="JournalOptions.LockTimeout"/>), the transaction is rolled back, every append of that group throws
+/// <see cref="JournalUnavailableException"/>, <see cref="IsHealthy"/> turns false, and the connection is closed. The
+/// next group opens a new connection and tries again; the first commit that succeeds makes the journal healthy again.
+/// Ids of a failed group were never reported, and are given to later messages.
+/// </para>
+/// </remarks>
+public sealed class SqliteMessageJournal : IMessageJournal
+{
+    private const string InsertSql = """
+        INSERT INTO messages (id, received_us, local_address, local_port, client_address, client_port, connection_id, code_page, raw, text)
+        VALUES ($id, $received_us, $local_address, $local_port, $client_address, $client_port, $connection_id, $code_page, $raw, $text)
+        """;
+
+    private readonly JournalOptions _options;
+    private readonly ILogger _logger;
+    private readonly JournalLock _lock;
+    private readonly Channel<PendingBatch> _queue;
+    private readonly Task _writer;
+    private readonly Lock _disposeGate = new();
+    private readonly JournalHooks _hooks;
+    private Task? _disposal;
+    private volatile bool _healthy = true;
+    private long _commits;
+    private long _failedCommits;
+    private long _failuresSinceHealthy;
+    private long _messages;
+
+    // Owned by the writer task alone (and by Open before it starts).
+    private SqliteConnection? _connection;
+    private InsertCommand? _insert;
+    private long _nextId;
+
+    private SqliteMessageJournal(string path, JournalOptions options, ILogger logger, JournalLock fileLock, JournalHooks? hooks)
+    {
+        Path = path;
+        _options = options;
+        _logger = logger;
+        _lock = fileLock;
+        _queue = Channel.CreateBounded<PendingBatch>(new BoundedChannelOptions(options.MaxQueuedBatches)
+        {
+            FullMode = BoundedChannelFullMode.Wait,
+            SingleReader = true,
+            SingleWriter = false,
+            AllowSynchronousContinuations = false,
+        });
+        _hooks = hooks ?? new JournalHooks();
+        EnsureConnection(); // fail in Open, not at the first append
+        JournalLog.Opened(_logger, Path, JournalSchema.CurrentVersion, _options.Durability, _nextId);
+        _writer = Task.Run(RunWriterAsync);
+    }
+
+    /// <summary>The journal file's full path.</summary>
+    public string Path { get; }
+
+    /// <summary>
+    /// True after the last commit succeeded (and after opening); false from a failed commit until the next one
+    /// succeeds.
+    /// </summary>
+    public bool IsHealthy => _healthy;
+
+    /// <summary>Transactions committed since opening.</summary>
+    internal long Commits => Interlocked.Read(ref _commits);
+
+    /// <summary>Transactions that failed since opening.</summary>
+    internal long FailedCommits => Interlocked.Read(ref _failedCommits);
+
+    /// <summary>Batches waiting in the queue (not yet taken by the writer).</summary>
+    internal int QueuedBatches => _queue.Reader.Count;
+
+    /// <summary>
+    /// Opens the journal at <paramref name="path"/>, creating the file if it is missing (its folder must exist) and
+    /// upgrading an older schema, and starts the writer.
+    /// </summary>
+    /// <exception cref="JournalInUseException">Another tcptalk process, or another journal in this one, holds the file.</exception>
+    /// <exception cref="JournalFormatException">The file is not a tcptalk journal, or is from a newer tcptalk.</exception>
+    /// <exception cref="JournalUnavailableException">The file cannot be opened or created (permissions, missing folder, I/O error).</exception>
+    /// <exception cref="ArgumentException">An option is out of range; the message names it.</exception>
+    public static SqliteMessageJournal Open(string path, JournalOptions? options = null, ILoggerFactory? loggerFactory = null) =>
+        Open(path, options ?? new JournalOptions(), loggerFactory, JournalSchema.Steps, hooks: null);
+
+    /// <summary>Opens with another list of schema steps and test hooks: for tests of upgrades and failures.</summary>
+    internal static SqliteMessageJournal Open(string path, JournalOptions options, ILoggerFactory? loggerFactory,
+        IReadOnlyList<string> schemaSteps, JournalHooks? hooks)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        string fullPath = System.IO.Path.GetFullPath(path);
+        string? folder = System.IO.Path.GetDirectoryName(fullPath);
+        if (folder is not null && !Directory.Exists(folder))
+        {
+            throw new JournalUnavailableException($"journal {fullPath} cannot be created: folder {folder} does not exist");
+        }
+
+        var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpTalk.Journal");
+        var fileLock = JournalLock.Acquire(fullPath);
+        try
+        {
+            int from;
+            int version;
+            using (var connection = OpenWriterConnection(fullPath, options))
+            {
+                // Inspect before changing anything (even the journal mode), so another program's file stays untouched.
+                (version, _) = JournalSchema.Inspect(connection, fullPath);
+                JournalSchema.RefuseNewer(fullPath, version, schemaSteps.Count);
+                SetJournalModeWal(connection, fullPath);
+                from = JournalSchema.Upgrade(connection, fullPath, schemaSteps);
+                version = schemaSteps.Count;
+            }
+
+            if (from != version && from != 0)
+            {
+                JournalLog.Upgraded(logger, fullPath, from, version);
+            }
+
+            return new SqliteMessageJournal(fullPath, options, logger, fileLock, hooks);
+        }
+        catch (SqliteException e)
+        {
+            fileLock.Dispose();
+            throw e.SqliteErrorCode == 26
+                ? new JournalFormatException(fullPath, $"{fullPath} is not an SQLite database, so it cannot be a tcptalk journal; give another --journal path", e)
+                : new JournalUnavailableException($"journal {fullPath} cannot be opened: {SqliteRuntime.Describe(e)}", e);
+        }
+        catch
+        {
+            fileLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Stores every message of <paramref name="batch"/>; completes once they are committed, with the id of the first
+    /// (the others follow consecutively). The batch is copied before this method first yields, so the caller's buffer
+    /// is free from then on. <paramref name="cancellationToken"/> is honoured only while the queue is full: once the
+    /// batch is queued it will be written, and this completes with that outcome.
+    /// </summary>
+    /// <exception cref="JournalUnavailableException">The messages were not stored; the sentence says why.</exception>
+    /// <exception cref="OperationCanceledException">Cancelled while waiting for room in the queue; nothing was stored.</exception>
+    /// <exception cref="ObjectDisposedException">The journal was disposed.</exception>
+    /// <exception cref="ArgumentException">The batch holds no message.</exception>
+    public ValueTask<long> AppendAsync(MessageBatch batch, CancellationToken cancellationToken)
+    {
+        if (batch.Count == 0)
+        {
+            throw new ArgumentException("a batch to store holds at least one message", nameof(batch));
+        }
+
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposal) is not null, this);
+        var pending = PendingBatch.Copy(batch);
+        return _queue.Writer.TryWrite(pending)
+            ? new ValueTask<long>(pending.Task)
+            : EnqueueAndWaitAsync(pending, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stops taking appends, writes everything already queued, closes the file and releases the single-writer lock.
+    /// </summary>
+    public ValueTask DisposeAsync()
+    {
+        lock (_disposeGate)
+        {
+            _disposal ??= DisposeCoreAsync();
+            return new ValueTask(_disposal);
+        }
+    }
+
+    private async Task DisposeCoreAsync()
+    {
+        _queue.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+        CloseConnection();
+        _lock.Dispose();
+        JournalLog.Closed(_logger, Path, Interlocked.Read(ref _messages), Commits);
+    }
+
+    private async ValueTask<long> EnqueueAndWaitAsync(PendingBatch pending, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            throw new ObjectDisposedException(nameof(SqliteMessageJournal), $"journal {Path} is closed");
+        }
+
+        return await pending.Task.ConfigureAwait(false);
+    }
+
+    private async Task RunWriterAsync()
+    {
+        var reader = _queue.Reader;
+        var group = new List<PendingBatch>();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            try
+            {
+                if (_hooks.BeforeTransactionAsync is { } gate)
+                {
+                    await gate().ConfigureAwait(false);
+                }
+            }
+            catch (Exception)
+            {
+                // Only tests set the hook; it must not kill the writer.
+            }
+
+            // Everything queued right now goes into this transaction; the queue's bound limits its size.
+            while (reader.TryRead(out var pending))
+            {
+                group.Add(pending);
+            }
+
+            if (group.Count > 0)
+            {
+                WriteGroup(group);
+                group.Clear();
+            }
+        }
+
+        CloseConnection();
+    }
+
+    /// <summary>Writes one group in one transaction and completes its appends. Never throws: the writer must not die.</summary>
+    private void WriteGroup(List<PendingBatch> group)
+    {
+        SqliteTransaction? transaction = null;
+        long id = 0;
+        try
+        {
+            EnsureConnection();
+            transaction = _connection!.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: take the write lock now
+            id = _nextId;
+            foreach (var batch in group)
+            {
+                batch.FirstId = id;
+                id = _insert!.Insert(transaction, batch, id);
+            }
+
+            _hooks.BeforeCommit?.Invoke();
+            transaction.Commit(); // the commit point: see the type's remarks for what is on disk when this returns
+        }
+        catch (Exception e)
+        {
+            Fail(group, transaction, e);
+            return;
+        }
+        finally
+        {
+            transaction?.Dispose();
+        }
+
+        long stored = id - _nextId;
+        _nextId = id;
+        Interlocked.Increment(ref _commits);
+        Interlocked.Add(ref _messages, stored);
+        if (!_healthy)
+        {
+            _healthy = true;
+            JournalLog.Recovered(_logger, Path, Interlocked.Exchange(ref _failuresSinceHealthy, 0));
+        }
+
+        foreach (var batch in group)
+        {
+            batch.TrySetResult(batch.FirstId);
+        }
+    }
+
+    private void Fail(List<PendingBatch> group, SqliteTransaction? transaction, Exception error)
+    {
+        try
+        {
+            transaction?.Rollback();
+        }
+        catch (Exception)
+        {
+            // SQLite may already have rolled back (e.g. on SQLITE_FULL); the connection is closed below either way.
+        }
+
+        // A connection that failed mid-write may be in any state: start the next attempt from a fresh one.
+        CloseConnection();
+        _healthy = false;
+        Interlocked.Increment(ref _failedCommits);
+        Interlocked.Increment(ref _failuresSinceHealthy);
+        string reason = SqliteRuntime.Describe(error);
+        int messages = group.Sum(b => b.Count);
+        JournalLog.WriteFailed(_logger, error, Path, messages, group.Count, reason);
+        var failure = new JournalUnavailableException($"journal {Path} could not store the messages: {reason}", error);
+        foreach (var batch in group)
+        {
+            batch.TrySetException(failure);
+        }
+    }
+
+    private void EnsureConnection()
+    {
+        if (_connection is not null)
+        {
+            return;
+        }
+
+        var connection = OpenWriterConnection(Path, _options);
+        try
+        {
+            ConfigureWriter(connection, _options);
+            _hooks.ConnectionOpened?.Invoke(connection);
+            using (var max = connection.CreateCommand())
+            {
+                max.CommandText = "SELECT coalesce(max(id), 0) + 1 FROM messages";
+                _nextId = (long)max.ExecuteScalar()!;
+            }
+
+            _insert = new InsertCommand(connection);
+            _connection = connection;
+        }
+        catch
+        {
+            _insert?.Dispose();
+            _insert = null;
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private void CloseConnection()
+    {
+        try
+        {
+            _insert?.Dispose();
+            _connection?.Dispose();
+        }
+        catch (Exception)
+        {
+            // Closing a broken connection can fail; the handle is released regardless.
+        }
+
+        _insert = null;
+        _connection = null;
+    }
+
+    private static SqliteConnection OpenWriterConnection(string path, JournalOptions options) =>
+        SqliteRuntime.Open(path, SqliteOpenMode.ReadWriteCreate, options.LockTimeoutSeconds);
+
+    private static void SetJournalModeWal(SqliteConnection connection, string path)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "PRAGMA journal_mode = WAL";
+        string? mode = command.ExecuteScalar() as string;
+        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new JournalUnavailableException($"journal {path} cannot be opened: SQLite refused WAL mode there (journal mode {mode}); put it on a local disk");
+        }
+    }
+
+    private static void ConfigureWriter(SqliteConnection connection, JournalOptions options)
+    {
+        // synchronous is per connection: NORMAL fsyncs only at checkpoints, FULL at every commit (docs/JOURNAL.md).
+        // journal_size_limit truncates the WAL back to 64 MiB after a checkpoint that follows a burst.
+        string synchronous = options.Durability == JournalDurability.Full ? "FULL" : "NORMAL";
+        JournalSchema.ExecuteScript(connection, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA journal_size_limit = {64 << 20};");
+    }
+
+    /// <summary>The prepared INSERT and its parameters, bound once per batch for the batch's shared columns.</summary>
+    private sealed class InsertCommand : IDisposable
+    {
+        private readonly SqliteCommand _command;
+        private readonly SqliteParameter _id;
+        private readonly SqliteParameter _receivedUs;
+        private readonly SqliteParameter _localAddress;
+        private readonly SqliteParameter _localPort;
+        private readonly SqliteParameter _clientAddress;
+        private readonly SqliteParameter _clientPort;
+        private readonly SqliteParameter _connectionId;
+        private readonly SqliteParameter _codePage;
+        private readonly SqliteParameter _raw;
+        private readonly SqliteParameter _text;
+
+        public InsertCommand(SqliteConnection connection)
+        {
+            _command = connection.CreateCommand();
+            _command.CommandText = InsertSql;
+            _id = _command.Parameters.Add("$id", SqliteType.Integer);
+            _receivedUs = _command.Parameters.Add("$received_us", SqliteType.Integer);
+            _localAddress = _command.Parameters.Add("$local_address", SqliteType.Text);
+            _localPort = _command.Parameters.Add("$local_port", SqliteType.Integer);
+            _clientAddress = _command.Parameters.Add("$client_address", SqliteType.Text);
+            _clientPort = _command.Parameters.Add("$client_port", SqliteType.Integer);
+            _connectionId = _command.Parameters.Add("$connection_id", SqliteType.Integer);
+            _codePage = _command.Parameters.Add("$code_page", SqliteType.Integer);
+            _raw = _command.Parameters.Add("$raw", SqliteType.Blob);
+            _text = _command.Parameters.Add("$text", SqliteType.Text);
+            _command.Prepare();
+        }
+
+        /// <summary>Inserts the batch's messages with ids from <paramref name="firstId"/>; returns the next free id.</summary>
+        public long Insert(SqliteTransaction transaction, PendingBatch batch, long firstId)
+        {
+            _command.Transaction = transaction;
+            _receivedUs.Value = batch.ReceivedMicros;
+            _localAddress.Value = batch.LocalAddress;
+            _localPort.Value = batch.LocalPort;
+            _clientAddress.Value = batch.ClientAddress;
+            _clientPort.Value = batch.ClientPort;
+            _connectionId.Value = batch.ConnectionId;
+            _codePage.Value = batch.CodePage;
+            long id = firstId;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                _id.Value = id++;
+                _raw.Value = batch.Raw[i];
+                _text.Value = batch.Text[i];
+                _command.ExecuteNonQuery();
+            }
+
+            return id;
+        }
+
+        public void Dispose() => _command.Dispose();
+    }
+}

@@ -1,0 +1,107 @@
+namespace TcpTalk.Journal.Tests;
+
+public class SchemaTests
+{
+    [Fact]
+    public async Task NewFileGetsTheCurrentVersionAndTheJournalMark()
+    {
+        using var temp = new TempJournal();
+        await using (SqliteMessageJournal.Open(temp.Path))
+        {
+        }
+
+        Assert.Equal(JournalSchema.CurrentVersion, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+        Assert.Equal(0x54544A31, (int)Sql.Scalar<long>(temp.Path, "PRAGMA application_id"));
+    }
+
+    [Fact]
+    public async Task EmptyFileIsTurnedIntoAJournal()
+    {
+        using var temp = new TempJournal();
+        await File.WriteAllBytesAsync(temp.Path, []);
+        await using var journal = SqliteMessageJournal.Open(temp.Path);
+        Assert.Equal(1, await journal.AppendAsync(Batches.Of("first"), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task FileFromANewerTcptalkIsRefusedAndLeftUntouched()
+    {
+        using var temp = new TempJournal();
+        await using (SqliteMessageJournal.Open(temp.Path))
+        {
+        }
+
+        int newer = JournalSchema.CurrentVersion + 1;
+        Sql.Execute(temp.Path, $"PRAGMA user_version = {newer}");
+
+        var error = Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path));
+        Assert.Equal($"journal {temp.Path} has schema version {newer}, but this tcptalk knows versions up to {JournalSchema.CurrentVersion}; use a newer tcptalk", error.Message);
+        var readError = Assert.Throws<JournalFormatException>(() => JournalReader.Open(temp.Path));
+        Assert.Equal(error.Message, readError.Message);
+        Assert.Equal(newer, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+
+        await using var again = SqliteMessageJournal.Open(temp.Path + "2"); // the lock was released on the way out
+        Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path));
+    }
+
+    [Fact]
+    public async Task OlderFileIsUpgradedKeepingItsMessagesAndIds()
+    {
+        using var temp = new TempJournal();
+        IReadOnlyList<string> v1 = [JournalSchema.Version1];
+        IReadOnlyList<string> v2 = [JournalSchema.Version1, "ALTER TABLE messages ADD COLUMN note TEXT; CREATE INDEX messages_by_client ON messages (client_address);"];
+        await using (var old = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v1, hooks: null))
+        {
+            await old.AppendAsync(Batches.Of("from", "the past"), CancellationToken.None);
+        }
+
+        await using (var upgraded = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v2, hooks: null))
+        {
+            Assert.Equal(2, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+            Assert.Equal(3, await upgraded.AppendAsync(Batches.Of("present"), CancellationToken.None));
+        }
+
+        Assert.Equal(3, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM messages WHERE note IS NULL"));
+        Assert.Equal(["from", "the past", "present"], Sql.Texts(temp.Path));
+
+        // And the v1 build now refuses the v2 file, as a released tcptalk would.
+        var error = Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v1, hooks: null));
+        Assert.Contains("schema version 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UpgradeThatFailsHalfWayLeavesTheOldVersion()
+    {
+        using var temp = new TempJournal();
+        IReadOnlyList<string> v1 = [JournalSchema.Version1];
+        await SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v1, hooks: null).DisposeAsync();
+
+        IReadOnlyList<string> broken = [JournalSchema.Version1, "ALTER TABLE messages ADD COLUMN note TEXT; THIS IS NOT SQL;"];
+        Assert.ThrowsAny<IOException>(() => SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, broken, hooks: null));
+
+        Assert.Equal(1, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+        Assert.Equal(0, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'note'"));
+    }
+
+    [Fact]
+    public void AnotherProgramsDatabaseIsRefusedAndLeftUntouched()
+    {
+        using var temp = new TempJournal();
+        Sql.Execute(temp.Path, "CREATE TABLE accounts (id INTEGER PRIMARY KEY)");
+
+        var error = Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path));
+        Assert.Equal($"{temp.Path} is an SQLite database but not a tcptalk journal (application_id 00000000); give another --journal path", error.Message);
+        Assert.Equal("delete", Sql.Scalar<string>(temp.Path, "PRAGMA journal_mode"));
+        Assert.Equal(0, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM sqlite_schema WHERE name = 'messages'"));
+    }
+
+    [Fact]
+    public async Task FileThatIsNotADatabaseIsRefusedInOneSentence()
+    {
+        using var temp = new TempJournal();
+        await File.WriteAllTextAsync(temp.Path, "these are not the bytes of an SQLite database, just some text that is long enough");
+
+        var error = Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path));
+        Assert.Equal($"{temp.Path} is not an SQLite database, so it cannot be a tcptalk journal; give another --journal path", error.Message);
+    }
+}
