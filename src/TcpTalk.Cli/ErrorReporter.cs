@@ -19,6 +19,9 @@ internal static class ErrorReporter
         ServerClosedException e => (ExitCode.ConnectionClosed, e.Message),
         ProtocolException e => (ExitCode.ProtocolError, "protocol error: " + e.Message),
         ListenException e => (ExitCode.ListenFailed, e.Message),
+        TcpTalk.Journal.JournalInUseException e => (ExitCode.JournalFailed, e.Message),
+        TcpTalk.Journal.JournalFormatException e => (ExitCode.JournalFailed, e.Message),
+        JournalUnavailableException e => (ExitCode.JournalFailed, e.Message),
         SocketException e when e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown
             => (ExitCode.ConnectionClosed, "connection reset by the server"),
         OperationCanceledException => (ExitCode.Interrupted, "interrupted"),

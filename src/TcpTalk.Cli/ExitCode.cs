@@ -36,6 +36,9 @@ public enum ExitCode
     /// <summary><c>serve</c>: a listener could not be bound (address in use, permission denied...).</summary>
     ListenFailed = 10,
 
+    /// <summary><c>serve</c>, <c>messages</c>: the journal cannot be used (in use by another server, not a journal, newer schema, cannot be created).</summary>
+    JournalFailed = 11,
+
     /// <summary>Interrupted by Ctrl+C or SIGTERM before finishing (<c>send</c>).</summary>
     Interrupted = 130,
 }

@@ -33,6 +33,7 @@ var root = new RootCommand("TcpTalk: the classic TCP greeting server and client,
 {
     ServeCommand.Create(common, () => shutdown.Token),
     SendCommand.Create(common, () => shutdown.Token),
+    MessagesCommand.Create(common, () => shutdown.Token),
 };
 
 var parsed = root.Parse(args);

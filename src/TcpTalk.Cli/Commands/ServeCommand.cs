@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
+using TcpTalk.Journal;
 using TcpTalk.Protocol;
 using TcpTalk.Server;
 
@@ -75,6 +76,21 @@ internal static class ServeCommand
             HelpName = "cidr",
         };
 
+        var journal = new Option<string>("--journal")
+        {
+            Description = "Store every message in this SQLite journal before printing or acknowledging it",
+            DefaultValueFactory = _ => "tcptalk.db",
+            HelpName = "path",
+        };
+        var noJournal = new Option<bool>("--no-journal")
+        {
+            Description = "Store nothing: print messages only, like the classic server",
+        };
+        var ack = new Option<bool>("--ack")
+        {
+            Description = "Send 'ack <id>' to the client once each message is committed (fsynced) to the journal",
+        };
+
         var command = new Command("serve", "Listen for clients: greet each one, print every message it sends (one line each on stdout)");
         command.Add(port);
         command.Add(listen);
@@ -87,6 +103,9 @@ internal static class ServeCommand
         command.Add(writeTimeout);
         command.Add(allow);
         command.Add(deny);
+        command.Add(journal);
+        command.Add(noJournal);
+        command.Add(ack);
         common.AddTo(command);
         command.SetAction(async (result, _) =>
         {
@@ -119,16 +138,27 @@ internal static class ServeCommand
                 options.Listen.Add(endpoint);
             }
 
-            return await RunAsync(options, result.GetValue(common.Verbose), shutdown()).ConfigureAwait(false);
+            string? journalPath = result.GetValue(noJournal) ? null : result.GetValue(journal);
+            options.Acknowledge = result.GetValue(ack);
+            if (options.Acknowledge && journalPath is null)
+            {
+                throw new UserErrorException(ExitCode.Usage, "--ack needs the journal: acknowledgements carry the journal id of a stored message (drop --no-journal)");
+            }
+
+            return await RunAsync(options, journalPath, result.GetValue(common.Verbose), shutdown()).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(TalkServerOptions options, bool verbose, CancellationToken shutdown)
+    private static async Task<int> RunAsync(TalkServerOptions options, string? journalPath, bool verbose, CancellationToken shutdown)
     {
         try
         {
+            // The journal is opened below; validate everything else first (Acknowledge is checked with it).
+            bool acknowledge = options.Acknowledge;
+            options.Acknowledge = false;
             options.Validate();
+            options.Acknowledge = acknowledge;
         }
         catch (ArgumentException e)
         {
@@ -145,6 +175,10 @@ internal static class ServeCommand
             })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
         await using var output = new MessageOutput(Console.OpenStandardOutput());
+        // Disposed after the server (declared before it): connections still appending finish first.
+        await using var journal = journalPath is null ? null : SqliteMessageJournal.Open(journalPath,
+            new JournalOptions { Durability = options.Acknowledge ? JournalDurability.Full : JournalDurability.Normal }, loggers);
+        options.Journal = journal;
         await using var server = new TalkServer(options, output, loggers);
         await server.StartAsync(shutdown).ConfigureAwait(false);
         await server.RunAsync(shutdown).ConfigureAwait(false);

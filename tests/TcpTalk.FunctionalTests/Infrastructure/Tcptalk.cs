@@ -27,6 +27,8 @@ public static partial class Tcptalk
     public static async Task<ServeProcess> ServeAsync(params string[] arguments)
     {
         string[] args = arguments.Any(a => a is "--listen" or "-l" or "--port" or "-p") ? arguments : ["--listen", "127.0.0.1:0", .. arguments];
+        // Tests run in parallel: each gets no journal unless it names its own.
+        args = args.Contains("--journal") ? args : [.. args, "--no-journal"];
         var process = Start(["serve", .. args]);
         try
         {

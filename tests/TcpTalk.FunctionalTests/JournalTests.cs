@@ -1,0 +1,88 @@
+using TcpTalk.FunctionalTests.Infrastructure;
+
+namespace TcpTalk.FunctionalTests;
+
+/// <summary>The journal through the real CLI: serve stores, messages reads, --ack acknowledges.</summary>
+public sealed class JournalTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("tcptalk-journal-").FullName;
+
+    private string Db => Path.Combine(_dir, "talk.db");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public async Task MessagesPrintsWhatServeStoredInTheSameFormat()
+    {
+        await using (var server = await Tcptalk.ServeAsync("--journal", Db))
+        {
+            var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "first", "tab\there", "третий"]);
+            Assert.Equal(0, code);
+            await server.Process.WaitForLineAsync(l => l.EndsWith(" третий", StringComparison.Ordinal));
+            Assert.Equal(0, await server.StopAsync());
+
+            var (listed, stdout, stderr) = await Tcptalk.RunAsync(["messages", "--journal", Db]);
+            Assert.True(listed == 0, string.Join(" | ", stderr));
+            Assert.Equal(server.Process.Stdout, stdout);
+            Assert.EndsWith(@" tab\there", stdout[1], StringComparison.Ordinal);
+
+            (_, stdout, _) = await Tcptalk.RunAsync(["messages", "--journal", Db, "--contains", "irs", "--json"]);
+            var json = Assert.Single(stdout);
+            Assert.Contains("\"text\":\"first\"", json, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task AckedSendGetsOneJournalIdPerMessage()
+    {
+        await using var server = await Tcptalk.ServeAsync("--journal", Db, "--ack");
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "-v", $"127.0.0.1:{server.Port}", "a", "b", "c"]);
+
+        Assert.True(code == 0, string.Join(" | ", stderr));
+        Assert.Contains("acknowledged: 1 2 3", stderr);
+    }
+
+    [Fact]
+    public async Task SendAckWithoutServerAcksExitsWith9()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "--ack-timeout", "300ms", $"127.0.0.1:{server.Port}", "a", "b"]);
+
+        Assert.Equal(9, code);
+        Assert.Equal(["tcptalk: 2 of 2 message(s) were not acknowledged within 300 ms; they may not be stored"], stderr);
+    }
+
+    [Fact]
+    public async Task ASecondServerOnTheSameJournalFailsAtOnce()
+    {
+        await using var first = await Tcptalk.ServeAsync("--journal", Db);
+        var (code, _, stderr) = await Tcptalk.RunAsync(["serve", "--listen", "127.0.0.1:0", "--journal", Db]);
+
+        Assert.Equal(11, code);
+        var line = Assert.Single(stderr, l => l.StartsWith("tcptalk:", StringComparison.Ordinal));
+        Assert.Equal($"tcptalk: journal {Db} is in use by another tcptalk process (pid {first.Process.Id})", line);
+    }
+
+    [Fact]
+    public async Task AckWithoutJournalIsAUsageError()
+    {
+        var (code, _, stderr) = await Tcptalk.RunAsync(["serve", "--no-journal", "--ack"]);
+        Assert.Equal(2, code);
+        Assert.Equal(["tcptalk: --ack needs the journal: acknowledgements carry the journal id of a stored message (drop --no-journal)"], stderr);
+    }
+
+    [Fact]
+    public async Task FollowShowsMessagesAsTheyAreStored()
+    {
+        await using var server = await Tcptalk.ServeAsync("--journal", Db);
+        await using var follow = Tcptalk.Start(["messages", "--journal", Db, "--follow"]);
+        await Task.Delay(300);
+        var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "live one"]);
+        Assert.Equal(0, code);
+
+        string line = await follow.WaitForLineAsync(l => l.EndsWith(" live one", StringComparison.Ordinal));
+        Assert.Equal(await server.Process.WaitForLineAsync(l => l.EndsWith(" live one", StringComparison.Ordinal)), line);
+        follow.Signal("TERM");
+        Assert.Equal(0, await follow.WaitForExitAsync());
+    }
+}
