@@ -42,6 +42,7 @@ internal sealed class ConnectionHandler
         _socket = socket;
         _framer = server.Framer;
         Info = info;
+        _lastMessageAt = server.TimeProvider.GetTimestamp(); // the sweep may look before RunAsync starts
     }
 
     public ConnectionInfo Info { get; }
@@ -123,7 +124,6 @@ internal sealed class ConnectionHandler
             ServerLog.ConnectionOpened(log, Info.Id, Info.Protocol, Info.Local, Info.Remote);
         }
 
-        _lastMessageAt = _server.TimeProvider.GetTimestamp();
         try
         {
             _socket.Blocking = false;

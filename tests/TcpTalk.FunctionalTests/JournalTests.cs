@@ -38,7 +38,7 @@ public sealed class JournalTests : IDisposable
         await using var server = await Tcptalk.ServeAsync("--journal", Db, "--ack");
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "-v", $"127.0.0.1:{server.Port}", "a", "b", "c"]);
 
-        Assert.True(code == 0, string.Join(" | ", stderr));
+        Assert.True(code == 0, string.Join(" | ", stderr) + " || server: " + string.Join(" | ", server.Process.Stderr));
         Assert.Contains("acknowledged: 1 2 3", stderr);
     }
 

@@ -60,13 +60,13 @@ public class LimitTests
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition)
+    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
         while (!condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(10);
+            await Task.Delay(100);
         }
     }
 
@@ -100,6 +100,13 @@ public class LimitTests
             clock.Advance(TimeSpan.FromSeconds(9));
         }
 
+        // 36 s have passed since the first byte; on a loaded machine the server may have seen it late, so move on
+        // in small steps until it acts (bytes kept coming every 9 s: only the message deadline can end this).
+        await WaitUntilAsync(() =>
+        {
+            clock.Advance(TimeSpan.FromSeconds(1));
+            return server.ActiveConnections == 0;
+        });
         Assert.Equal("error: message not completed within 30 s of its first byte (message timeout)\0", await ReadAsync(client));
     }
 
@@ -165,6 +172,7 @@ public class LimitTests
         {
             o.TimeProvider = clock;
             o.IdleTimeout = TimeSpan.Zero;
+            o.MessageTimeout = TimeSpan.Zero;
             o.Journal = journal;
             o.Acknowledge = true;
             o.WriteTimeout = TimeSpan.FromSeconds(30);
@@ -177,8 +185,13 @@ public class LimitTests
         await Task.Delay(500);
         Assert.Equal(1, server.ActiveConnections);
 
-        clock.Advance(TimeSpan.FromSeconds(31));
-        await WaitUntilAsync(() => server.ActiveConnections == 0);
+        // Move time on until the server's send has been blocked for longer than the write timeout (on a busy
+        // machine the server may still be working through the flood when time first moves).
+        await WaitUntilAsync(() =>
+        {
+            clock.Advance(TimeSpan.FromSeconds(31));
+            return server.ActiveConnections == 0;
+        }, TimeSpan.FromSeconds(30));
         try
         {
             await sending.WaitAsync(TimeSpan.FromSeconds(10));
