@@ -80,6 +80,11 @@ public sealed class TalkClient : IAsyncDisposable
             try
             {
                 var addresses = await options.Resolver.ResolveAsync(host, connect.Token).ConfigureAwait(false);
+                if (addresses.Length == 0)
+                {
+                    throw new HostNotFoundException(host);
+                }
+
                 socket = await HappyEyeballs.ConnectAsync(addresses, port, options, connect.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
