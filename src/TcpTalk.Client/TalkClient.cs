@@ -93,7 +93,18 @@ public sealed class TalkClient : IAsyncDisposable
             }
         }
 
-        var client = new TalkClient(socket, options, framer);
+        TalkClient client;
+        try
+        {
+            client = new TalkClient(socket, options, framer);
+        }
+        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        {
+            // Reading RemoteEndPoint after a reset fails with NotConnected: the server reset right after accepting.
+            socket.Dispose();
+            throw new ServerClosedException($"{target} reset the connection before sending a greeting", e);
+        }
+
         try
         {
             await client.ReadGreetingAsync(target, cancellationToken).ConfigureAwait(false);
@@ -127,19 +138,37 @@ public sealed class TalkClient : IAsyncDisposable
         }
 
         ThrowIfServerGone(beforeSending: true);
+        if (_socket.Available == 0 && _socket.Poll(0, SelectMode.SelectRead))
+        {
+            // Readable with nothing to read: the server's FIN or reset has arrived, but the reader may not have taken
+            // it yet. Let it finish (it has nothing left to wait for) before counting this message, or the close
+            // would be recorded after it and CompleteAsync would report success for a message nobody reads.
+            await _serverFrames!.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ThrowIfServerGone(beforeSending: true);
+        }
+
         var frame = new ArrayBufferWriter<byte>(payload.Length + 1);
         _framer.WriteFrame(payload.Span, frame);
+
+        // Counted before the bytes leave: the server may read this message and close, and the reader record the
+        // count at that close, before the send below resumes.
+        MessagesSent++;
         try
         {
             await _socket.SendAsync(frame.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
+            MessagesSent--;
             ThrowIfServerGone(beforeSending: true);
             throw new ServerClosedException($"server reset the connection before message {MessagesSent + 1} was sent; it read {Read()} message(s) at most", e);
         }
-
-        MessagesSent++;
+        catch
+        {
+            MessagesSent--;
+            throw;
+        }
     }
 
     /// <summary>
@@ -185,8 +214,10 @@ public sealed class TalkClient : IAsyncDisposable
             {
                 await _serverFrames.ConfigureAwait(false);
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException
+                                           or TalkClientException or ProtocolException)
             {
+                // A server failure was reported by SendAsync or CompleteAsync; disposing does not throw it again.
             }
         }
 
