@@ -24,7 +24,8 @@ internal static class HappyEyeballs
         {
             while (true)
             {
-                if (next < order.Count && (running.Count == 0 || delay is { IsCompleted: true }))
+                // delay is null after a failure: the next attempt starts at once, even while others still run.
+                if (next < order.Count && (running.Count == 0 || delay is null or { IsCompleted: true }))
                 {
                     running.Add(AttemptAsync(order[next++], port, options, failures, all.Token));
                     delay = next < order.Count ? Task.Delay(options.AttemptDelay, time, all.Token) : null;

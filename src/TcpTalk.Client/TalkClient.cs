@@ -26,7 +26,6 @@ public sealed class TalkClient : IAsyncDisposable
     private Task? _serverFrames;
     private volatile string? _serverError;
     private volatile bool _serverClosed;
-    private int _messagesStarted; // counted before each send, so a close seen during a send does not blame it
     private int _startedWhenServerClosed = -1;
     private bool _completed;
     private readonly List<long> _acks = [];
@@ -95,6 +94,11 @@ public sealed class TalkClient : IAsyncDisposable
             try
             {
                 var addresses = await options.Resolver.ResolveAsync(host, connect.Token).ConfigureAwait(false);
+                if (addresses.Length == 0)
+                {
+                    throw new HostNotFoundException(host);
+                }
+
                 socket = await HappyEyeballs.ConnectAsync(addresses, port, options, connect.Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
@@ -103,7 +107,18 @@ public sealed class TalkClient : IAsyncDisposable
             }
         }
 
-        var client = new TalkClient(socket, options, framer);
+        TalkClient client;
+        try
+        {
+            client = new TalkClient(socket, options, framer);
+        }
+        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        {
+            // Reading RemoteEndPoint after a reset fails with NotConnected: the server reset right after accepting.
+            socket.Dispose();
+            throw new ServerClosedException($"{target} reset the connection before sending a greeting", e);
+        }
+
         try
         {
             await client.ReadGreetingAsync(target, cancellationToken).ConfigureAwait(false);
@@ -137,20 +152,37 @@ public sealed class TalkClient : IAsyncDisposable
         }
 
         ThrowIfServerGone(beforeSending: true);
+        if (_socket.Available == 0 && _socket.Poll(0, SelectMode.SelectRead))
+        {
+            // Readable with nothing to read: the server's FIN or reset has arrived, but the reader may not have taken
+            // it yet. Let it finish (it has nothing left to wait for) before counting this message, or the close
+            // would be recorded after it and CompleteAsync would report success for a message nobody reads.
+            await _serverFrames!.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken)
+                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            ThrowIfServerGone(beforeSending: true);
+        }
+
         var frame = new ArrayBufferWriter<byte>(payload.Length + 1);
         _framer.WriteFrame(payload.Span, frame);
-        Interlocked.Increment(ref _messagesStarted);
+
+        // Counted before the bytes leave: the server may read this message and close, and the reader record the
+        // count at that close, before the send below resumes.
+        MessagesSent++;
         try
         {
             await _socket.SendAsync(frame.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
+            MessagesSent--;
             ThrowIfServerGone(beforeSending: true);
             throw new ServerClosedException($"server reset the connection before message {MessagesSent + 1} was sent; it read {Read()} message(s) at most", e);
         }
-
-        MessagesSent++;
+        catch
+        {
+            MessagesSent--;
+            throw;
+        }
     }
 
     /// <summary>
@@ -247,8 +279,10 @@ public sealed class TalkClient : IAsyncDisposable
             {
                 await _serverFrames.ConfigureAwait(false);
             }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException
+                                           or TalkClientException or ProtocolException)
             {
+                // A server failure was reported by SendAsync or CompleteAsync; disposing does not throw it again.
             }
         }
 
@@ -317,12 +351,12 @@ public sealed class TalkClient : IAsyncDisposable
                 // Any other frame is ignored, so that newer servers can add frames.
             }
 
-            Interlocked.CompareExchange(ref _startedWhenServerClosed, Volatile.Read(ref _messagesStarted), -1);
+            Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
             _serverClosed = true;
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
-            Interlocked.CompareExchange(ref _startedWhenServerClosed, Volatile.Read(ref _messagesStarted), -1);
+            Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
             _serverClosed = true;
             throw new ServerClosedException(
                 $"server reset the connection: it closed without reading everything sent ({MessagesSent} message(s) sent)", e);
@@ -345,7 +379,7 @@ public sealed class TalkClient : IAsyncDisposable
             throw failed.Exception!.InnerException!;
         }
 
-        // Messages started before the close was seen may have been read; those started after surely were not.
+        // Messages counted before the close was seen may have been read; those sent after it surely were not.
         int sentAtClose = Volatile.Read(ref _startedWhenServerClosed);
         if (_serverClosed && (beforeSending || MessagesSent > sentAtClose))
         {

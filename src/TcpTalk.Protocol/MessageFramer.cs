@@ -206,7 +206,9 @@ public sealed class MessageFramer
 
     private ReadOnlySequence<byte> Trimmed(ReadOnlySequence<byte> body)
     {
-        if (Mode == FramingMode.Line && body.Length > 0 && body.Slice(body.Length - 1).FirstSpan[0] == (byte)'\r')
+        // Not FirstSpan[0]: the slice holding the last byte may start with an empty segment; the reader skips those.
+        if (Mode == FramingMode.Line && body.Length > 0
+            && new SequenceReader<byte>(body.Slice(body.Length - 1)).TryPeek(out byte last) && last == (byte)'\r')
         {
             body = body.Slice(0, body.Length - 1);
         }

@@ -118,7 +118,7 @@ public static class MessageText
         try
         {
             int count = encoding.GetChars(raw, chars);
-            WriteEscaped(chars[..count], output);
+            WriteEscaped(chars[..count], output, encoding);
         }
         finally
         {
@@ -181,7 +181,7 @@ public static class MessageText
         }
     }
 
-    private static void WriteEscaped(ReadOnlySpan<char> text, IBufferWriter<byte> output)
+    private static void WriteEscaped(ReadOnlySpan<char> text, IBufferWriter<byte> output, Encoding? source = null)
     {
         while (!text.IsEmpty)
         {
@@ -214,6 +214,12 @@ public static class MessageText
             {
                 WriteHexEscape('u', rune.Value, 4, output);
             }
+            else if (source is not null && rune.Value is >= 0xE000 and <= 0xF8FF)
+            {
+                // Code page tables map bytes they do not define to private use (GBK 0xFF -> U+F8F5) rather than
+                // calling the fallback; such a character has no glyph, so show the bytes it came from.
+                WriteSourceBytes(rune, source, output);
+            }
             else
             {
                 int written = rune.EncodeToUtf8(output.GetSpan(4));
@@ -231,6 +237,25 @@ public static class MessageText
         0x2028 or 0x2029 => true,           // line and paragraph separators
         _ => false,
     };
+
+    private static void WriteSourceBytes(Rune rune, Encoding source, IBufferWriter<byte> output)
+    {
+        Span<char> chars = stackalloc char[2];
+        Span<byte> bytes = stackalloc byte[16];
+        int length = rune.EncodeToUtf16(chars);
+        try
+        {
+            int count = source.GetBytes(chars[..length], bytes);
+            foreach (byte b in bytes[..count])
+            {
+                WriteHexEscape('x', b, 2, output);
+            }
+        }
+        catch (Exception e) when (e is EncoderFallbackException or ArgumentException)
+        {
+            WriteHexEscape('u', rune.Value, 4, output);
+        }
+    }
 
     private static void WriteAsciiEscape(byte b, IBufferWriter<byte> output)
     {

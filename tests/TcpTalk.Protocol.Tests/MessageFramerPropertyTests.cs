@@ -1,0 +1,77 @@
+using System.Diagnostics;
+
+namespace TcpTalk.Protocol.Tests;
+
+public class MessageFramerPropertyTests
+{
+    private static readonly TimeSpan s_budget = TimeSpan.FromSeconds(2);
+
+    [Theory]
+    [InlineData(20240601)]
+    [InlineData(7)]
+    [InlineData(1234567)]
+    [InlineData(424242)]
+    public void RandomStreamsCutAtRandomPlacesReassembleLikeTheReferenceSplitter(int seed)
+    {
+        // Fixed seeds so a failure reproduces; each seed gets a quarter of the ~2 s budget and stops early when out of time.
+        var random = new Random(seed);
+        var clock = Stopwatch.StartNew();
+        int cases = 0;
+        int tooLong = 0;
+        int messages = 0;
+        for (; cases < 3000 && clock.Elapsed < s_budget / 4; cases++)
+        {
+            var mode = random.Next(2) == 0 ? FramingMode.Nul : FramingMode.Line;
+            int limit = random.Next(4) == 0 ? random.Next(1, 4) : random.Next(1, 24);
+            byte[] input = RandomInput(random, mode, random.Next(0, 80));
+            int[] cuts = Enumerable.Range(0, random.Next(0, 6)).Select(_ => random.Next(0, input.Length + 1)).Order().ToArray();
+            var chunks = FramerHarness.Cut(input, cuts);
+            var expected = FramerHarness.Reference(input, mode, limit);
+            var framer = new MessageFramer(mode, limit);
+
+            SplitResult spans, sequences;
+            try
+            {
+                spans = FramerHarness.FeedSpans(framer, chunks);
+                sequences = FramerHarness.FeedSequences(framer, chunks, withEmptySegments: random.Next(4) == 0);
+            }
+            catch (Exception e) when (e is not Xunit.Sdk.XunitException)
+            {
+                Assert.Fail($"seed {seed} case {cases}: {mode} limit {limit} input {Convert.ToHexString(input)} cuts [{string.Join(",", cuts)}] threw {e}");
+                throw;
+            }
+
+            string context = $"seed {seed} case {cases}: {mode} limit {limit} input {Convert.ToHexString(input)} cuts [{string.Join(",", cuts)}]: expected {expected}";
+            Assert.True(expected.SameAs(spans), $"{context}, span reader got {spans}");
+            Assert.True(expected.SameAs(sequences), $"{context}, sequence reader got {sequences}");
+            tooLong += expected.TooLong ? 1 : 0;
+            messages += expected.Messages.Count;
+        }
+
+        // The generator must exercise both outcomes, or the property says little.
+        Assert.True(cases >= 50, $"only {cases} cases ran within the budget");
+        Assert.InRange(tooLong, 1, cases - 1);
+        Assert.True(messages > cases, $"{messages} messages in {cases} cases");
+    }
+
+    private static byte[] RandomInput(Random random, FramingMode mode, int length)
+    {
+        byte terminator = mode == FramingMode.Nul ? (byte)0 : (byte)'\n';
+        byte other = mode == FramingMode.Nul ? (byte)'\n' : (byte)0;
+        var input = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            int roll = random.Next(100);
+            input[i] = roll switch
+            {
+                < 18 => terminator,
+                < 30 => (byte)'\r',
+                < 36 => other,
+                < 50 => (byte)random.Next(0x80, 0x100),
+                _ => (byte)random.Next('a', 'z' + 1),
+            };
+        }
+
+        return input;
+    }
+}
