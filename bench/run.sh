@@ -41,7 +41,6 @@ else
     OUT=$ART/results/$STAMP
     REPORT=$ROOT/bench/RESULTS.md
 fi
-mkdir -p "$OUT"
 T_START=$(date +%s)
 
 say() { printf '\n== [%4ds] %s\n' $(( $(date +%s) - T_START )) "$*" >&2; }
@@ -80,6 +79,7 @@ say "building the harness from $HARNESS_SRC in $HARNESS"
 mkdir -p "$HARNESS"
 cp -pu "$HARNESS_SRC"/*.c "$HARNESS_SRC"/Makefile "$HARNESS_SRC"/run.py "$HARNESS/"
 make -s -C "$HARNESS"
+mkdir -p "$OUT"
 REF="$HARNESS/refserver --port {port}"
 RUNPY=(python3 "$HARNESS/run.py")
 
