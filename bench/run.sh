@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh - the TcpTalk benchmark suite against the C reference server (bench/README.md).
 #
-#   bench/run.sh            full run: 3 rounds of 5 s per figure, about 10-12 minutes on 2 cores
-#   bench/run.sh --quick    smoke run: 1 round, short windows, under 2 minutes; report in artifacts/bench/quick/
+#   bench/run.sh            full run: 3 rounds of 5 s per figure; about 3 minutes per variant, plus the builds
+#                           when sources changed (9 minutes in all here with 2 variants, 12 with aot-light)
+#   bench/run.sh --quick    smoke run: 1 round, 1 s windows, under a minute plus the builds; report in
+#                           artifacts/bench/quick/
 #
 # Builds tcptalk twice (Release, JIT and NativeAOT), builds the shared harness (../shared/bench: tcpload,
 # refserver, run.py) in a private copy, then runs every scenario as one run.py invocation that alternates
@@ -13,8 +15,9 @@
 # Environment knobs (all optional):
 #   BENCH_HARNESS=DIR      the harness folder (default: <repo>/../shared/bench)
 #   BENCH_FORCE_BUILD=1    publish both builds even when artifacts/bench/{jit,aot}/tcptalk look up to date
-#   BENCH_VARIANTS="..."   which tcptalk builds/configurations to run (default: "aot jit aot-light jit-light";
-#                          a *-light variant runs only when it differs from the default configuration)
+#   BENCH_VARIANTS="..."   which tcptalk builds/configurations to run: aot, jit, aot-light, jit-light (default
+#                          "aot jit aot-light", to stay under 15 minutes; a *-light variant runs only when it
+#                          differs from the default configuration)
 #   TCPTALK_LIGHT_ARGS     the lightest serve configuration; see LIGHT HOOK below
 set -euo pipefail
 
@@ -22,7 +25,7 @@ QUICK=0
 for arg in "$@"; do
     case "$arg" in
         --quick) QUICK=1 ;;
-        -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
         *) echo "bench/run.sh: unknown argument '$arg' (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -102,7 +105,7 @@ if [ -z "${TCPTALK_LIGHT_ARGS+x}" ]; then
         TCPTALK_LIGHT_ARGS="--no-journal"
     fi
 fi
-VARIANTS=${BENCH_VARIANTS:-aot jit aot-light jit-light}
+VARIANTS=${BENCH_VARIANTS:-aot jit aot-light}
 
 serve_cmd() {   # serve_cmd VARIANT -> the server command template for run.py
     local v=$1 exe args=$DEFAULT_ARGS
