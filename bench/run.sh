@@ -98,7 +98,8 @@ fi
 # LIGHT HOOK: the lightest serve configuration. Today the defaults (NUL framing, UTF-8, no journal yet) are
 # already the lightest, so *-light runs are skipped. Once 'tcptalk serve --no-journal' exists it is picked up
 # from --help automatically; TCPTALK_LIGHT_ARGS overrides (e.g. TCPTALK_LIGHT_ARGS="--no-journal").
-DEFAULT_ARGS=${TCPTALK_DEFAULT_ARGS:-}
+# The default configuration stores every message in the journal; keep that file with this run's results.
+DEFAULT_ARGS=${TCPTALK_DEFAULT_ARGS:---journal $OUT/journal.db}
 if [ -z "${TCPTALK_LIGHT_ARGS+x}" ]; then
     TCPTALK_LIGHT_ARGS=""
     if "$AOT_DIR/tcptalk" serve --help 2>/dev/null | grep -q -- '--no-journal'; then
@@ -107,14 +108,14 @@ if [ -z "${TCPTALK_LIGHT_ARGS+x}" ]; then
 fi
 VARIANTS=${BENCH_VARIANTS:-aot jit aot-light}
 
-serve_cmd() {   # serve_cmd VARIANT -> the server command template for run.py
-    local v=$1 exe args=$DEFAULT_ARGS
+serve_cmd() {   # serve_cmd VARIANT [EXTRA ARGS] -> the server command template for run.py
+    local v=$1 extra=${2:-} exe args=$DEFAULT_ARGS
     case "$v" in
         aot*) exe=$AOT_DIR/tcptalk ;;
         jit*) exe=$JIT_DIR/tcptalk ;;
     esac
     [[ $v == *-light ]] && args=$TCPTALK_LIGHT_ARGS
-    echo "$exe serve --listen 127.0.0.1:{port}${args:+ $args}"
+    echo "$exe serve --listen 127.0.0.1:{port}${args:+ $args}${extra:+ $extra}"
 }
 ACTIVE=()
 for v in $VARIANTS; do
@@ -143,10 +144,10 @@ cat > "$OUT/meta.json" <<EOF
 EOF
 
 # ------------------------------------------------------------------------------------------ scenarios
-run_py() {   # run_py NAME VARIANT RUN.PY-ARGS...
+run_py() {   # run_py NAME VARIANT RUN.PY-ARGS...   (SERVE_EXTRA: extra serve arguments for this scenario)
     local name=$1 v=$2; shift 2
     say "$name, tcptalk $v vs refserver (load average $(loadavg))"
-    "${RUNPY[@]}" --server "$(serve_cmd "$v")" --vs "$REF" --rounds "$ROUNDS" \
+    "${RUNPY[@]}" --server "$(serve_cmd "$v" "${SERVE_EXTRA:-}")" --vs "$REF" --rounds "$ROUNDS" \
         --json "$OUT/$name-$v.json" "$@" || echo "bench/run.sh: $name-$v had failed rounds (see the JSON)" >&2
 }
 
@@ -154,7 +155,8 @@ for v in "${ACTIVE[@]}"; do
     run_py session64 "$v" --mode session --conns 64 --duration "$DUR"
     run_py session1000 "$v" --mode session --conns 1000 --duration "$DUR"
     run_py stream4 "$v" --mode stream --conns 4 --msg-size 32 --duration "$DUR"
-    run_py hold "$v" --mode hold --conns "$HOLD_CONNS" --duration "$HOLD_DUR" --sources "$HOLD_SOURCES"
+    # 15000 held connections are past serve's default --max-connections (10000): lift it for this scenario.
+    SERVE_EXTRA="--max-connections 0" run_py hold "$v" --mode hold --conns "$HOLD_CONNS" --duration "$HOLD_DUR" --sources "$HOLD_SOURCES"
 done
 
 # Startup to first greeting and idle RSS (the base that hold mode's RSS per connection subtracts).
