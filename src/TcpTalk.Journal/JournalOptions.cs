@@ -38,8 +38,8 @@ public sealed class JournalOptions
     /// <summary>
     /// How long a write waits for SQLite's write lock when another process holds it (someone writing to the file
     /// with the sqlite3 shell, say) before the write fails. Default 5 s: longer than any checkpoint, short enough
-    /// that a stuck lock shows up as <see cref="SqliteMessageJournal.IsHealthy"/> false quickly. Rounded up to whole
-    /// seconds (Microsoft.Data.Sqlite's unit); range 1 s to 1 hour.
+    /// that a stuck lock shows up as <see cref="SqliteMessageJournal.IsHealthy"/> false quickly. Zero fails at once.
+    /// Range 0 to 1 hour, millisecond precision.
     /// </summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -56,11 +56,12 @@ public sealed class JournalOptions
             throw new ArgumentException($"MaxQueuedBatches is {MaxQueuedBatches}; it must be between 1 and {1 << 20}");
         }
 
-        if (LockTimeout < TimeSpan.FromSeconds(1) || LockTimeout > TimeSpan.FromHours(1))
+        if (LockTimeout < TimeSpan.Zero || LockTimeout > TimeSpan.FromHours(1))
         {
-            throw new ArgumentException($"LockTimeout is {LockTimeout}; it must be between 1 second and 1 hour");
+            throw new ArgumentException($"LockTimeout is {LockTimeout}; it must be between 0 and 1 hour");
         }
     }
 
-    internal int LockTimeoutSeconds => (int)Math.Ceiling(LockTimeout.TotalSeconds);
+    /// <summary>The lock timeout for Microsoft.Data.Sqlite's own commands (opening, upgrading), which count whole seconds.</summary>
+    internal int LockTimeoutSeconds => Math.Max(1, (int)Math.Ceiling(LockTimeout.TotalSeconds));
 }

@@ -37,11 +37,6 @@ namespace TcpTalk.Journal;
 /// </remarks>
 public sealed class SqliteMessageJournal : IMessageJournal
 {
-    private const string InsertSql = """
-        INSERT INTO messages (id, received_us, local_address, local_port, client_address, client_port, connection_id, code_page, raw, text)
-        VALUES ($id, $received_us, $local_address, $local_port, $client_address, $client_port, $connection_id, $code_page, $raw, $text)
-        """;
-
     private readonly JournalOptions _options;
     private readonly ILogger _logger;
     private readonly JournalLock _lock;
@@ -58,7 +53,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
 
     // Owned by the writer task alone (and by Open before it starts).
     private SqliteConnection? _connection;
-    private InsertCommand? _insert;
+    private MessageInserter? _insert;
     private long _nextId;
 
     private SqliteMessageJournal(string path, JournalOptions options, ILogger logger, JournalLock fileLock, JournalHooks? hooks)
@@ -178,7 +173,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
         }
 
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposal) is not null, this);
-        var pending = PendingBatch.Copy(batch);
+        var pending = new PendingBatch(batch);
         return _queue.Writer.TryWrite(pending)
             ? new ValueTask<long>(pending.Task)
             : EnqueueAndWaitAsync(pending, cancellationToken);
@@ -256,30 +251,25 @@ public sealed class SqliteMessageJournal : IMessageJournal
     /// <summary>Writes one group in one transaction and completes its appends. Never throws: the writer must not die.</summary>
     private void WriteGroup(List<PendingBatch> group)
     {
-        SqliteTransaction? transaction = null;
         long id = 0;
         try
         {
             EnsureConnection();
-            transaction = _connection!.BeginTransaction(deferred: false); // BEGIN IMMEDIATE: take the write lock now
+            _insert!.Begin();
             id = _nextId;
-            foreach (var batch in group)
+            foreach (var pending in group)
             {
-                batch.FirstId = id;
-                id = _insert!.Insert(transaction, batch, id);
+                pending.FirstId = id;
+                id = _insert.Insert(pending.Batch, id);
             }
 
             _hooks.BeforeCommit?.Invoke();
-            transaction.Commit(); // the commit point: see the type's remarks for what is on disk when this returns
+            _insert.Commit(); // the commit point: see the type's remarks for what is on disk when this returns
         }
         catch (Exception e)
         {
-            Fail(group, transaction, e);
+            Fail(group, e);
             return;
-        }
-        finally
-        {
-            transaction?.Dispose();
         }
 
         long stored = id - _nextId;
@@ -292,17 +282,17 @@ public sealed class SqliteMessageJournal : IMessageJournal
             JournalLog.Recovered(_logger, Path, Interlocked.Exchange(ref _failuresSinceHealthy, 0));
         }
 
-        foreach (var batch in group)
+        foreach (var pending in group)
         {
-            batch.TrySetResult(batch.FirstId);
+            pending.TrySetResult(pending.FirstId);
         }
     }
 
-    private void Fail(List<PendingBatch> group, SqliteTransaction? transaction, Exception error)
+    private void Fail(List<PendingBatch> group, Exception error)
     {
         try
         {
-            transaction?.Rollback();
+            _insert?.Rollback();
         }
         catch (Exception)
         {
@@ -315,12 +305,12 @@ public sealed class SqliteMessageJournal : IMessageJournal
         Interlocked.Increment(ref _failedCommits);
         Interlocked.Increment(ref _failuresSinceHealthy);
         string reason = SqliteRuntime.Describe(error);
-        int messages = group.Sum(b => b.Count);
+        int messages = group.Sum(p => p.Batch.Count);
         JournalLog.WriteFailed(_logger, error, Path, messages, group.Count, reason);
         var failure = new JournalUnavailableException($"journal {Path} could not store the messages: {reason}", error);
-        foreach (var batch in group)
+        foreach (var pending in group)
         {
-            batch.TrySetException(failure);
+            pending.TrySetException(failure);
         }
     }
 
@@ -342,7 +332,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
                 _nextId = (long)max.ExecuteScalar()!;
             }
 
-            _insert = new InsertCommand(connection);
+            _insert = new MessageInserter(connection);
             _connection = connection;
         }
         catch
@@ -384,69 +374,13 @@ public sealed class SqliteMessageJournal : IMessageJournal
         }
     }
 
-    private static void ConfigureWriter(SqliteConnection connection, JournalOptions options)
+    internal static void ConfigureWriter(SqliteConnection connection, JournalOptions options)
     {
         // synchronous is per connection: NORMAL fsyncs only at checkpoints, FULL at every commit (docs/JOURNAL.md).
+        // busy_timeout: SQLite itself waits that long for a write lock held by another process.
         // journal_size_limit truncates the WAL back to 64 MiB after a checkpoint that follows a burst.
         string synchronous = options.Durability == JournalDurability.Full ? "FULL" : "NORMAL";
-        JournalSchema.ExecuteScript(connection, $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA journal_size_limit = {64 << 20};");
-    }
-
-    /// <summary>The prepared INSERT and its parameters, bound once per batch for the batch's shared columns.</summary>
-    private sealed class InsertCommand : IDisposable
-    {
-        private readonly SqliteCommand _command;
-        private readonly SqliteParameter _id;
-        private readonly SqliteParameter _receivedUs;
-        private readonly SqliteParameter _localAddress;
-        private readonly SqliteParameter _localPort;
-        private readonly SqliteParameter _clientAddress;
-        private readonly SqliteParameter _clientPort;
-        private readonly SqliteParameter _connectionId;
-        private readonly SqliteParameter _codePage;
-        private readonly SqliteParameter _raw;
-        private readonly SqliteParameter _text;
-
-        public InsertCommand(SqliteConnection connection)
-        {
-            _command = connection.CreateCommand();
-            _command.CommandText = InsertSql;
-            _id = _command.Parameters.Add("$id", SqliteType.Integer);
-            _receivedUs = _command.Parameters.Add("$received_us", SqliteType.Integer);
-            _localAddress = _command.Parameters.Add("$local_address", SqliteType.Text);
-            _localPort = _command.Parameters.Add("$local_port", SqliteType.Integer);
-            _clientAddress = _command.Parameters.Add("$client_address", SqliteType.Text);
-            _clientPort = _command.Parameters.Add("$client_port", SqliteType.Integer);
-            _connectionId = _command.Parameters.Add("$connection_id", SqliteType.Integer);
-            _codePage = _command.Parameters.Add("$code_page", SqliteType.Integer);
-            _raw = _command.Parameters.Add("$raw", SqliteType.Blob);
-            _text = _command.Parameters.Add("$text", SqliteType.Text);
-            _command.Prepare();
-        }
-
-        /// <summary>Inserts the batch's messages with ids from <paramref name="firstId"/>; returns the next free id.</summary>
-        public long Insert(SqliteTransaction transaction, PendingBatch batch, long firstId)
-        {
-            _command.Transaction = transaction;
-            _receivedUs.Value = batch.ReceivedMicros;
-            _localAddress.Value = batch.LocalAddress;
-            _localPort.Value = batch.LocalPort;
-            _clientAddress.Value = batch.ClientAddress;
-            _clientPort.Value = batch.ClientPort;
-            _connectionId.Value = batch.ConnectionId;
-            _codePage.Value = batch.CodePage;
-            long id = firstId;
-            for (int i = 0; i < batch.Count; i++)
-            {
-                _id.Value = id++;
-                _raw.Value = batch.Raw[i];
-                _text.Value = batch.Text[i];
-                _command.ExecuteNonQuery();
-            }
-
-            return id;
-        }
-
-        public void Dispose() => _command.Dispose();
+        JournalSchema.ExecuteScript(connection, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {(long)options.LockTimeout.TotalMilliseconds}; PRAGMA journal_size_limit = {64 << 20};"));
     }
 }

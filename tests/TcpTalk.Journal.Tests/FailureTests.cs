@@ -63,13 +63,15 @@ public class FailureTests
     public async Task WriteLockHeldByAnotherProgramFailsTheAppendAfterTheLockTimeoutThenRecovers()
     {
         using var temp = new TempJournal();
-        await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { LockTimeout = TimeSpan.FromSeconds(1) });
+        await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { LockTimeout = TimeSpan.FromMilliseconds(200) });
         using (var intruder = Sql.Open(temp.Path))
         using (var transaction = intruder.BeginTransaction(deferred: false)) // BEGIN IMMEDIATE: holds the write lock
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var error = await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(Batches.Of("blocked"), CancellationToken.None).AsTask());
             Assert.Equal($"journal {temp.Path} could not store the messages: another process holds the journal's write lock", error.Message);
             Assert.False(journal.IsHealthy);
+            Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(190), TimeSpan.FromSeconds(5)); // it waited for the lock first
         }
 
         Assert.Equal(1, await journal.AppendAsync(Batches.Of("through"), CancellationToken.None));

@@ -29,24 +29,25 @@ public class OptionsTests
     }
 
     [Theory]
-    [InlineData(1000, 1)]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
     [InlineData(1001, 2)]
     [InlineData(3_600_000, 3600)]
-    public void LockTimeoutValidIsRoundedUpToWholeSeconds(int milliseconds, int seconds)
+    public void LockTimeoutValid(int milliseconds, int adoSeconds)
     {
         var options = new JournalOptions { LockTimeout = TimeSpan.FromMilliseconds(milliseconds) };
         options.Validate();
-        Assert.Equal(seconds, options.LockTimeoutSeconds);
+        Assert.Equal(adoSeconds, options.LockTimeoutSeconds);
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(999)]
+    [InlineData(-1)]
     [InlineData(3_600_001)]
     public void LockTimeoutInvalid(int milliseconds)
     {
         var error = Assert.Throws<ArgumentException>(() => new JournalOptions { LockTimeout = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
         Assert.StartsWith("LockTimeout is ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; it must be between 0 and 1 hour", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
