@@ -31,7 +31,8 @@ public sealed class JournalOptions
     /// Most batches waiting for the writer; a further <see cref="SqliteMessageJournal.AppendAsync"/> waits for room
     /// (backpressure) instead of growing memory or dropping anything. Default 1024, in batches (one batch is one read
     /// of one connection): a connection has at most one batch in flight, so 1024 connections can write at once before
-    /// any waits, and the queued copies stay within 1024 reads' worth of bytes. Range 1 to 1,048,576.
+    /// any waits. A queued batch costs one small object, since its bytes stay in the connection's own buffer; the
+    /// bound caps how much a single transaction takes on. Range 1 to 1,048,576.
     /// </summary>
     public int MaxQueuedBatches { get; set; } = 1024;
 
