@@ -44,6 +44,14 @@ public sealed class JournalOptions
     /// </summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// While the journal is unhealthy, how often it tries a small write of its own to find out whether it can store
+    /// messages again, so that <see cref="SqliteMessageJournal.IsHealthy"/> turns true even when no append comes.
+    /// Default 1 s: a full disk or a stuck lock is noticed as cleared within a second, at the cost of one tiny
+    /// transaction a second while failing (none while healthy). Range 10 ms to 1 hour.
+    /// </summary>
+    public TimeSpan RecoveryProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range.</summary>
     public void Validate()
     {
@@ -60,6 +68,11 @@ public sealed class JournalOptions
         if (LockTimeout < TimeSpan.Zero || LockTimeout > TimeSpan.FromHours(1))
         {
             throw new ArgumentException($"LockTimeout is {LockTimeout}; it must be between 0 and 1 hour");
+        }
+
+        if (RecoveryProbeInterval < TimeSpan.FromMilliseconds(10) || RecoveryProbeInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"RecoveryProbeInterval is {RecoveryProbeInterval}; it must be between 10 ms and 1 hour");
         }
     }
 

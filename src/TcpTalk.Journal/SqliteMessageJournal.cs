@@ -44,6 +44,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
     private readonly Task _writer;
     private readonly Lock _disposeGate = new();
     private readonly JournalHooks _hooks;
+    private readonly int _schemaVersion;
     private Task? _disposal;
     private volatile bool _healthy = true;
     private long _commits;
@@ -56,9 +57,10 @@ public sealed class SqliteMessageJournal : IMessageJournal
     private MessageInserter? _insert;
     private long _nextId;
 
-    private SqliteMessageJournal(string path, JournalOptions options, ILogger logger, JournalLock fileLock, JournalHooks? hooks)
+    private SqliteMessageJournal(string path, JournalOptions options, ILogger logger, JournalLock fileLock, int schemaVersion, JournalHooks? hooks)
     {
         Path = path;
+        _schemaVersion = schemaVersion;
         _options = options;
         _logger = logger;
         _lock = fileLock;
@@ -71,7 +73,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
         });
         _hooks = hooks ?? new JournalHooks();
         EnsureConnection(); // fail in Open, not at the first append
-        JournalLog.Opened(_logger, Path, JournalSchema.CurrentVersion, _options.Durability, _nextId);
+        JournalLog.Opened(_logger, Path, schemaVersion, _options.Durability, _nextId);
         _writer = Task.Run(RunWriterAsync);
     }
 
@@ -139,7 +141,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
                 JournalLog.Upgraded(logger, fullPath, from, version);
             }
 
-            return new SqliteMessageJournal(fullPath, options, logger, fileLock, hooks);
+            return new SqliteMessageJournal(fullPath, options, logger, fileLock, version, hooks);
         }
         catch (SqliteException e)
         {
@@ -219,7 +221,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
     {
         var reader = _queue.Reader;
         var group = new List<PendingBatch>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (await WaitForBatchesAsync(reader).ConfigureAwait(false))
         {
             try
             {
@@ -254,6 +256,65 @@ public sealed class SqliteMessageJournal : IMessageJournal
         CloseConnection();
     }
 
+    /// <summary>
+    /// Waits until batches are queued (true) or the queue is completed and empty (false). While the journal is
+    /// unhealthy it also probes every <see cref="JournalOptions.RecoveryProbeInterval"/>, so that it turns healthy
+    /// again even when nobody appends (a server that refuses clients while the journal fails would get no appends).
+    /// </summary>
+    private async ValueTask<bool> WaitForBatchesAsync(ChannelReader<PendingBatch> reader)
+    {
+        var ready = reader.WaitToReadAsync();
+        while (!_healthy && !ready.IsCompleted)
+        {
+            var wait = ready.AsTask();
+            ready = new ValueTask<bool>(wait);
+            using var probeDue = new CancellationTokenSource();
+            var delay = Task.Delay(_options.RecoveryProbeInterval, probeDue.Token);
+            if (await Task.WhenAny(wait, delay).ConfigureAwait(false) == wait)
+            {
+                await probeDue.CancelAsync().ConfigureAwait(false);
+                break;
+            }
+
+            Probe();
+        }
+
+        return await ready.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A transaction that stores no message but writes (it rewrites the schema version in the file header), so it
+    /// meets the disk, the file and the write lock as an append would. Success makes the journal healthy.
+    /// </summary>
+    private void Probe()
+    {
+        try
+        {
+            EnsureConnection();
+            _insert!.Begin();
+            JournalSchema.ExecuteScript(_connection!, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PRAGMA user_version = {_schemaVersion}"));
+            _hooks.BeforeCommit?.Invoke();
+            _insert.Commit();
+        }
+        catch (Exception)
+        {
+            // Still failing: said once already, when the append failed; the next probe or append tries again.
+            try
+            {
+                _insert?.Rollback();
+            }
+            catch (Exception)
+            {
+                // The connection is closed below either way.
+            }
+
+            CloseConnection();
+            return;
+        }
+
+        MarkHealthy();
+    }
+
     /// <summary>Writes one group in one transaction and completes its appends. Never throws: the writer must not die.</summary>
     private void WriteGroup(List<PendingBatch> group)
     {
@@ -282,15 +343,20 @@ public sealed class SqliteMessageJournal : IMessageJournal
         _nextId = id;
         Interlocked.Increment(ref _commits);
         Interlocked.Add(ref _messages, stored);
-        if (!_healthy)
-        {
-            _healthy = true;
-            JournalLog.Recovered(_logger, Path, Interlocked.Exchange(ref _failuresSinceHealthy, 0));
-        }
+        MarkHealthy();
 
         foreach (var pending in group)
         {
             pending.TrySetResult(pending.FirstId);
+        }
+    }
+
+    private void MarkHealthy()
+    {
+        if (!_healthy)
+        {
+            _healthy = true;
+            JournalLog.Recovered(_logger, Path, Interlocked.Exchange(ref _failuresSinceHealthy, 0));
         }
     }
 
