@@ -8,8 +8,9 @@ namespace TcpTalk.Journal;
 
 /// <summary>
 /// The durable message journal: an SQLite file in WAL mode with one row per message, written by one writer task
-/// with group commit. Open it with <see cref="Open(string, JournalOptions?, ILoggerFactory?)"/>; one process at a time may hold it (the others get
-/// <see cref="JournalInUseException"/>), while any number of <see cref="JournalReader"/>s read it meanwhile.
+/// with group commit. Open it with <see cref="Open(string, JournalOptions?, ILoggerFactory?)"/>; one process at a
+/// time may hold it (the others get <see cref="JournalInUseException"/>), while any number of
+/// <see cref="JournalReader"/>s read it meanwhile. docs/JOURNAL.md has the schema and the whole story.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -31,8 +32,9 @@ namespace TcpTalk.Journal;
 /// Failures. If any step of the transaction fails (disk full, I/O error, a foreign process holding the write lock
 /// past <see cref="JournalOptions.LockTimeout"/>), the transaction is rolled back, every append of that group throws
 /// <see cref="JournalUnavailableException"/>, <see cref="IsHealthy"/> turns false, and the connection is closed. The
-/// next group opens a new connection and tries again; the first commit that succeeds makes the journal healthy again.
-/// Ids of a failed group were never reported, and are given to later messages.
+/// next group opens a new connection and tries again, and while unhealthy the writer also probes on its own every
+/// <see cref="JournalOptions.RecoveryProbeInterval"/>; the first commit that succeeds makes the journal healthy
+/// again. Ids of a failed group were never reported, and are given to later messages.
 /// </para>
 /// </remarks>
 public sealed class SqliteMessageJournal : IMessageJournal
@@ -81,8 +83,8 @@ public sealed class SqliteMessageJournal : IMessageJournal
     public string Path { get; }
 
     /// <summary>
-    /// True after the last commit succeeded (and after opening); false from a failed commit until the next one
-    /// succeeds.
+    /// True after opening and after every successful commit; false from a failed commit until a later commit (of
+    /// messages, or of the writer's own recovery probe) succeeds.
     /// </summary>
     public bool IsHealthy => _healthy;
 
