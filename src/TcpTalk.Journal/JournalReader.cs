@@ -252,7 +252,8 @@ public sealed class JournalReader : IDisposable
             var page = new List<JournalRecord>();
             int rows = 0;
             long lastRead = 0;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
