@@ -31,17 +31,26 @@ public sealed class JournalOptions
     /// Most batches waiting for the writer; a further <see cref="SqliteMessageJournal.AppendAsync"/> waits for room
     /// (backpressure) instead of growing memory or dropping anything. Default 1024, in batches (one batch is one read
     /// of one connection): a connection has at most one batch in flight, so 1024 connections can write at once before
-    /// any waits, and the queued copies stay within 1024 reads' worth of bytes. Range 1 to 1,048,576.
+    /// any waits. A queued batch costs one small object, since its bytes stay in the connection's own buffer; the
+    /// bound caps how much a single transaction takes on. Range 1 to 1,048,576.
     /// </summary>
     public int MaxQueuedBatches { get; set; } = 1024;
 
     /// <summary>
     /// How long a write waits for SQLite's write lock when another process holds it (someone writing to the file
     /// with the sqlite3 shell, say) before the write fails. Default 5 s: longer than any checkpoint, short enough
-    /// that a stuck lock shows up as <see cref="SqliteMessageJournal.IsHealthy"/> false quickly. Rounded up to whole
-    /// seconds (Microsoft.Data.Sqlite's unit); range 1 s to 1 hour.
+    /// that a stuck lock shows up as <see cref="SqliteMessageJournal.IsHealthy"/> false quickly. Zero fails at once.
+    /// Range 0 to 1 hour, millisecond precision.
     /// </summary>
     public TimeSpan LockTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// While the journal is unhealthy, how often it tries a small write of its own to find out whether it can store
+    /// messages again, so that <see cref="SqliteMessageJournal.IsHealthy"/> turns true even when no append comes.
+    /// Default 1 s: a full disk or a stuck lock is noticed as cleared within a second, at the cost of one tiny
+    /// transaction a second while failing (none while healthy). Range 10 ms to 1 hour.
+    /// </summary>
+    public TimeSpan RecoveryProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range.</summary>
     public void Validate()
@@ -56,11 +65,17 @@ public sealed class JournalOptions
             throw new ArgumentException($"MaxQueuedBatches is {MaxQueuedBatches}; it must be between 1 and {1 << 20}");
         }
 
-        if (LockTimeout < TimeSpan.FromSeconds(1) || LockTimeout > TimeSpan.FromHours(1))
+        if (LockTimeout < TimeSpan.Zero || LockTimeout > TimeSpan.FromHours(1))
         {
-            throw new ArgumentException($"LockTimeout is {LockTimeout}; it must be between 1 second and 1 hour");
+            throw new ArgumentException($"LockTimeout is {LockTimeout}; it must be between 0 and 1 hour");
+        }
+
+        if (RecoveryProbeInterval < TimeSpan.FromMilliseconds(10) || RecoveryProbeInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"RecoveryProbeInterval is {RecoveryProbeInterval}; it must be between 10 ms and 1 hour");
         }
     }
 
-    internal int LockTimeoutSeconds => (int)Math.Ceiling(LockTimeout.TotalSeconds);
+    /// <summary>The lock timeout for Microsoft.Data.Sqlite's own commands (opening, upgrading), which count whole seconds.</summary>
+    internal int LockTimeoutSeconds => Math.Max(1, (int)Math.Ceiling(LockTimeout.TotalSeconds));
 }

@@ -249,41 +249,39 @@ public sealed class JournalReader : IDisposable
         {
             low.Value = afterId;
             high.Value = lastId;
-            var page = new List<JournalRecord>(PageSize);
+            var page = new List<JournalRecord>();
             int rows = 0;
-            await using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            long lastRead = 0;
+            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     rows++;
-                    var record = ReadRecord(reader);
-                    page.Add(record);
-                }
-            }
+                    lastRead = reader.GetInt64(0);
+                    // A network filter runs here, before the row's blobs are read, so skipping a row stays cheap.
+                    if (network is { } net && !exactAddress && !net.Contains(ParseAddress(reader.GetString(4))))
+                    {
+                        continue;
+                    }
 
-            if (rows == 0)
-            {
-                yield break;
+                    page.Add(ReadRecord(reader));
+                }
             }
 
             // The next page continues past the last row read, matching or not.
             if (descending)
             {
-                lastId = page[^1].Id - 1;
+                lastId = lastRead - 1;
             }
             else
             {
-                afterId = page[^1].Id;
+                afterId = lastRead;
             }
 
             foreach (var record in page)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                if (network is { } net && !exactAddress && !net.Contains(record.ClientAddress))
-                {
-                    continue;
-                }
-
                 yield return record;
             }
 

@@ -5,7 +5,8 @@ namespace TcpTalk.Journal;
 /// <summary>Opening SQLite connections the way the journal needs them, and SQLite's one-time native set-up.</summary>
 internal static class SqliteRuntime
 {
-    private static int s_initialized;
+    private static readonly Lock s_gate = new();
+    private static volatile bool s_initialized;
 
     /// <summary>
     /// Sets up the bundled native SQLite. Microsoft.Data.Sqlite would find the bundle by reflection on first use;
@@ -13,9 +14,18 @@ internal static class SqliteRuntime
     /// </summary>
     public static void EnsureInitialized()
     {
-        if (Interlocked.Exchange(ref s_initialized, 1) == 0)
+        if (s_initialized)
         {
-            SQLitePCL.Batteries_V2.Init();
+            return;
+        }
+
+        lock (s_gate)
+        {
+            if (!s_initialized)
+            {
+                SQLitePCL.Batteries_V2.Init();
+                s_initialized = true;
+            }
         }
     }
 

@@ -27,6 +27,36 @@ public class FailureTests
     }
 
     [Fact]
+    public async Task UnhealthyJournalProbesAndTurnsHealthyWithoutAnyAppend()
+    {
+        using var temp = new TempJournal();
+        int failing = 1;
+        int probes = 0;
+        var hooks = new JournalHooks
+        {
+            BeforeCommit = () =>
+            {
+                Interlocked.Increment(ref probes);
+                if (Volatile.Read(ref failing) == 1)
+                {
+                    throw new IOException("Input/output error");
+                }
+            },
+        };
+        var options = new JournalOptions { RecoveryProbeInterval = TimeSpan.FromMilliseconds(20) };
+        await using var journal = SqliteMessageJournal.Open(temp.Path, options, null, JournalSchema.Steps, hooks);
+        await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(Batches.Of("lost"), CancellationToken.None).AsTask());
+
+        await WaitUntilAsync(() => Volatile.Read(ref probes) >= 3); // it keeps trying on its own...
+        Assert.False(journal.IsHealthy);
+        Volatile.Write(ref failing, 0);
+        await WaitUntilAsync(() => journal.IsHealthy); // ...and recovers without an append
+
+        Assert.Empty(await Read.AllAsync(temp.Path)); // a probe stores no message
+        Assert.Equal(1, await journal.AppendAsync(Batches.Of("first"), CancellationToken.None));
+    }
+
+    [Fact]
     public async Task FullDiskFailsTheAppendUntilThereIsRoomAgain()
     {
         using var temp = new TempJournal();
@@ -63,13 +93,15 @@ public class FailureTests
     public async Task WriteLockHeldByAnotherProgramFailsTheAppendAfterTheLockTimeoutThenRecovers()
     {
         using var temp = new TempJournal();
-        await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { LockTimeout = TimeSpan.FromSeconds(1) });
+        await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { LockTimeout = TimeSpan.FromMilliseconds(200) });
         using (var intruder = Sql.Open(temp.Path))
         using (var transaction = intruder.BeginTransaction(deferred: false)) // BEGIN IMMEDIATE: holds the write lock
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var error = await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(Batches.Of("blocked"), CancellationToken.None).AsTask());
             Assert.Equal($"journal {temp.Path} could not store the messages: another process holds the journal's write lock", error.Message);
             Assert.False(journal.IsHealthy);
+            Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(190), TimeSpan.FromSeconds(5)); // it waited for the lock first
         }
 
         Assert.Equal(1, await journal.AppendAsync(Batches.Of("through"), CancellationToken.None));
@@ -113,5 +145,15 @@ public class FailureTests
         var record = Assert.Single(await Read.AllAsync(temp.Path));
         Assert.Equal([0x61, 0xFF], record.Raw);
         Assert.Equal("a\uFFFD", record.Text);
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(5);
+        }
     }
 }

@@ -10,6 +10,7 @@ public class OptionsTests
         Assert.Equal(JournalDurability.Normal, options.Durability);
         Assert.Equal(1024, options.MaxQueuedBatches);
         Assert.Equal(TimeSpan.FromSeconds(5), options.LockTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), options.RecoveryProbeInterval);
         Assert.Equal(TimeSpan.FromMilliseconds(200), new JournalReaderOptions().PollInterval);
     }
 
@@ -29,24 +30,25 @@ public class OptionsTests
     }
 
     [Theory]
-    [InlineData(1000, 1)]
+    [InlineData(0, 1)]
+    [InlineData(1, 1)]
     [InlineData(1001, 2)]
     [InlineData(3_600_000, 3600)]
-    public void LockTimeoutValidIsRoundedUpToWholeSeconds(int milliseconds, int seconds)
+    public void LockTimeoutValid(int milliseconds, int adoSeconds)
     {
         var options = new JournalOptions { LockTimeout = TimeSpan.FromMilliseconds(milliseconds) };
         options.Validate();
-        Assert.Equal(seconds, options.LockTimeoutSeconds);
+        Assert.Equal(adoSeconds, options.LockTimeoutSeconds);
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(999)]
+    [InlineData(-1)]
     [InlineData(3_600_001)]
     public void LockTimeoutInvalid(int milliseconds)
     {
         var error = Assert.Throws<ArgumentException>(() => new JournalOptions { LockTimeout = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
         Assert.StartsWith("LockTimeout is ", error.Message, StringComparison.Ordinal);
+        Assert.EndsWith("; it must be between 0 and 1 hour", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -70,4 +72,19 @@ public class OptionsTests
     [InlineData(60_000)]
     public void PollIntervalValid(double milliseconds) =>
         new JournalReaderOptions { PollInterval = TimeSpan.FromMilliseconds(milliseconds) }.Validate();
+
+    [Theory]
+    [InlineData(10)]
+    [InlineData(3_600_000)]
+    public void RecoveryProbeIntervalValid(int milliseconds) =>
+        new JournalOptions { RecoveryProbeInterval = TimeSpan.FromMilliseconds(milliseconds) }.Validate();
+
+    [Theory]
+    [InlineData(9)]
+    [InlineData(3_600_001)]
+    public void RecoveryProbeIntervalInvalid(int milliseconds)
+    {
+        var error = Assert.Throws<ArgumentException>(() => new JournalOptions { RecoveryProbeInterval = TimeSpan.FromMilliseconds(milliseconds) }.Validate());
+        Assert.EndsWith("; it must be between 10 ms and 1 hour", error.Message, StringComparison.Ordinal);
+    }
 }
