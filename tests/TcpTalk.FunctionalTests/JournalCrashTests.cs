@@ -9,6 +9,7 @@ namespace TcpTalk.FunctionalTests;
 /// message is in the journal exactly once, under the id it was acknowledged with. The short version of
 /// bench/crash.sh (hundreds of cycles).
 /// </summary>
+[Collection(JournalProofsCollection.Name)]
 public sealed class JournalCrashTests(ITestOutputHelper output) : IDisposable
 {
     private const int Cycles = 5;

@@ -11,6 +11,7 @@ namespace TcpTalk.FunctionalTests;
 /// A message that cannot be stored is refused, never acknowledged; the server keeps serving; freeing space is enough
 /// for the next message to be stored.
 /// </summary>
+[Collection(JournalProofsCollection.Name)]
 public sealed class JournalDiskFullTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tcptalk-diskfull-").FullName;

@@ -11,6 +11,7 @@ namespace TcpTalk.FunctionalTests;
 /// database writes) or every <c>fsync</c> (the commit's durability point) fail with EIO, then detaches. Nothing is
 /// acknowledged while nothing can be stored; the server keeps serving, and the journal recovers by itself.
 /// </summary>
+[Collection(JournalProofsCollection.Name)]
 public sealed class JournalIoErrorTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("tcptalk-ioerror-").FullName;
