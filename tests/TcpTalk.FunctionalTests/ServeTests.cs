@@ -164,7 +164,7 @@ public class ServeTests
         taken.Listen();
         int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
 
-        var (code, stdout, stderr) = await Tcptalk.RunAsync(["serve", "--listen", $"127.0.0.1:{port}"]);
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["serve", "--listen", $"127.0.0.1:{port}", "--no-journal"]);
 
         Assert.Equal(10, code);
         Assert.Empty(stdout);
