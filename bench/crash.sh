@@ -2,7 +2,7 @@
 # bench/crash.sh - the long crash proof of the journal: SIGKILL 'tcptalk serve --journal X --ack' at random moments
 # while clients send without pause, restart it on the same journal and port, and check the journal at the end.
 #
-#   bench/crash.sh                     200 kill/restart cycles (about 5-6 minutes on 2 shared cores)
+#   bench/crash.sh                     200 kill/restart cycles (about 4 minutes on 2 shared cores, plus a publish)
 #   bench/crash.sh --cycles 20         any bench/crash.py option: --cycles N --clients N --window N --seed N
 #                                      --max-run SECONDS --startup-kills SHARE --dir DIR
 #
