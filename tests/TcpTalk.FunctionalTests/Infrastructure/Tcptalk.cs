@@ -29,7 +29,15 @@ public static partial class Tcptalk
         string[] args = arguments.Any(a => a is "--listen" or "-l" or "--port" or "-p") ? arguments : ["--listen", "127.0.0.1:0", .. arguments];
         // Tests run in parallel: each gets no journal unless it names its own.
         args = args.Contains("--journal") ? args : [.. args, "--no-journal"];
-        var process = Start(["serve", .. args]);
+        return await ListeningAsync(Start(["serve", .. args]));
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="process"/>, a <c>tcptalk serve</c> started some other way (inside a namespace,
+    /// say, through <c>exec</c> so that its pid is the server's), prints its bound endpoint. Disposes it on failure.
+    /// </summary>
+    public static async Task<ServeProcess> ListeningAsync(RunningProcess process)
+    {
         try
         {
             string line = await process.WaitForLineAsync(l => l.Contains("Listening on", StringComparison.Ordinal), stderr: true);
