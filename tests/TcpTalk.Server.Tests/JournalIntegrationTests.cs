@@ -19,20 +19,6 @@ public class JournalIntegrationTests
         return (server, client);
     }
 
-    private static async Task<string> ReadToEndAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var all = new List<byte>();
-        var buffer = new byte[1024];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-        {
-            all.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return Encoding.ASCII.GetString([.. all]);
-    }
-
     [Fact]
     public async Task StoredMessagesAreAcknowledgedWithTheirJournalIds()
     {
@@ -46,7 +32,7 @@ public class JournalIntegrationTests
             await Task.Delay(50);
             await client.SendAsync("c\0"u8.ToArray());
             client.Shutdown(SocketShutdown.Send);
-            Assert.Equal("Welcome 127.0.0.1!\0ack 100\0ack 101\0ack 102\0", await ReadToEndAsync(client));
+            Assert.Equal("Welcome 127.0.0.1!\0ack 100\0ack 101\0ack 102\0", await Loopback.ReadAsync(client));
         }
 
         Assert.Equal(["a", "b", "c"], journal.Stored);
@@ -62,7 +48,7 @@ public class JournalIntegrationTests
         {
             await client.SendAsync("a\0"u8.ToArray());
             client.Shutdown(SocketShutdown.Send);
-            Assert.Equal("Welcome 127.0.0.1!\0", await ReadToEndAsync(client));
+            Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(client));
         }
     }
 
@@ -76,7 +62,7 @@ public class JournalIntegrationTests
         using (client)
         {
             await client.SendAsync("lost?\0"u8.ToArray());
-            Assert.Equal("Welcome 127.0.0.1!\0error: messages not stored: disk full\0", await ReadToEndAsync(client));
+            Assert.Equal("Welcome 127.0.0.1!\0error: messages not stored: disk full\0", await Loopback.ReadAsync(client));
         }
 
         Assert.Empty(printed);
@@ -101,7 +87,7 @@ public class JournalIntegrationTests
 
             release.SetResult();
             client.Shutdown(SocketShutdown.Send);
-            Assert.Equal("Welcome 127.0.0.1!\0ack 100\0", await ReadToEndAsync(client));
+            Assert.Equal("Welcome 127.0.0.1!\0ack 100\0", await Loopback.ReadAsync(client));
         }
 
         Assert.Equal(["wait"], printed);

@@ -32,20 +32,6 @@ public class LimitTests
         return socket;
     }
 
-    private static async Task<string> ReadAsync(Socket socket, int until = -1)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var all = new List<byte>();
-        var buffer = new byte[1024];
-        int n;
-        while ((until < 0 || all.Count(b => b == 0) < until) && (n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-        {
-            all.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return Encoding.ASCII.GetString([.. all]);
-    }
-
     private static async Task<bool> StaysOpenAsync(Socket socket)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
@@ -60,29 +46,19 @@ public class LimitTests
         }
     }
 
-    private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(100);
-        }
-    }
-
     [Fact]
     public async Task IdleConnectionIsClosedWithAReasonAfterTheIdleTimeout()
     {
         var clock = new FakeTimeProvider();
         await using var server = await StartAsync(o => { o.TimeProvider = clock; o.IdleTimeout = TimeSpan.FromSeconds(60); });
         using var client = await ConnectAsync(server);
-        Assert.Equal("Welcome 127.0.0.1!\0", await ReadAsync(client, until: 1));
+        Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(client, frames: 1));
 
         clock.Advance(TimeSpan.FromSeconds(59));
         Assert.True(await StaysOpenAsync(client));
         clock.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal("error: no complete message for 60 s (idle timeout)\0", await ReadAsync(client));
-        await WaitUntilAsync(() => server.ActiveConnections == 0);
+        Assert.Equal("error: no complete message for 60 s (idle timeout)\0", await Loopback.ReadAsync(client));
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
     }
 
     [Fact]
@@ -91,7 +67,7 @@ public class LimitTests
         var clock = new FakeTimeProvider();
         await using var server = await StartAsync(o => { o.TimeProvider = clock; o.IdleTimeout = TimeSpan.Zero; o.MessageTimeout = TimeSpan.FromSeconds(30); });
         using var client = await ConnectAsync(server);
-        await ReadAsync(client, until: 1);
+        await Loopback.ReadAsync(client, frames: 1);
 
         foreach (char c in "slow")
         {
@@ -102,12 +78,12 @@ public class LimitTests
 
         // 36 s have passed since the first byte; on a loaded machine the server may have seen it late, so move on
         // in small steps until it acts (bytes kept coming every 9 s: only the message deadline can end this).
-        await WaitUntilAsync(() =>
+        await Loopback.WaitUntilAsync(() =>
         {
             clock.Advance(TimeSpan.FromSeconds(1));
             return server.ActiveConnections == 0;
         });
-        Assert.Equal("error: message not completed within 30 s of its first byte (message timeout)\0", await ReadAsync(client));
+        Assert.Equal("error: message not completed within 30 s of its first byte (message timeout)\0", await Loopback.ReadAsync(client));
     }
 
     [Fact]
@@ -116,21 +92,21 @@ public class LimitTests
         await using var server = await StartAsync(o => o.MaxConnections = 2);
         using var first = await ConnectAsync(server);
         using var second = await ConnectAsync(server);
-        await ReadAsync(first, until: 1);
-        await ReadAsync(second, until: 1);
+        await Loopback.ReadAsync(first, frames: 1);
+        await Loopback.ReadAsync(second, frames: 1);
 
         using (var third = await ConnectAsync(server))
         {
-            Assert.Equal("error: server busy: 2 connections open (the limit); try again later\0", await ReadAsync(third));
+            Assert.Equal("error: server busy: 2 connections open (the limit); try again later\0", await Loopback.ReadAsync(third));
         }
 
         Assert.Equal(1, server.RejectedConnections);
         Assert.Equal(2, server.ActiveConnections);
         first.Shutdown(SocketShutdown.Send);
-        await ReadAsync(first);
-        await WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Loopback.ReadAsync(first);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
         using var fourth = await ConnectAsync(server);
-        Assert.Equal("Welcome 127.0.0.1!\0", await ReadAsync(fourth, until: 1));
+        Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(fourth, frames: 1));
     }
 
     [Fact]
@@ -138,11 +114,11 @@ public class LimitTests
     {
         await using var server = await StartAsync(o => o.MaxConnectionsPerAddress = 1);
         using var a1 = await ConnectAsync(server, "127.0.0.1");
-        await ReadAsync(a1, until: 1);
+        await Loopback.ReadAsync(a1, frames: 1);
         using var a2 = await ConnectAsync(server, "127.0.0.1");
-        Assert.Equal("error: too many connections from 127.0.0.1: 1 open (the limit)\0", await ReadAsync(a2));
+        Assert.Equal("error: too many connections from 127.0.0.1: 1 open (the limit)\0", await Loopback.ReadAsync(a2));
         using var b1 = await ConnectAsync(server, "127.0.0.2");
-        Assert.Equal("Welcome 127.0.0.2!\0", await ReadAsync(b1, until: 1));
+        Assert.Equal("Welcome 127.0.0.2!\0", await Loopback.ReadAsync(b1, frames: 1));
     }
 
     [Fact]
@@ -157,9 +133,9 @@ public class LimitTests
         using var denied = await ConnectAsync(server, "127.0.0.2");
         using var outside = await ConnectAsync(server, "127.0.0.9");
 
-        Assert.Equal("Welcome 127.0.0.1!\0", await ReadAsync(allowed, until: 1));
-        Assert.Equal("", await ReadAsync(denied));
-        Assert.Equal("", await ReadAsync(outside));
+        Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(allowed, frames: 1));
+        Assert.Equal("", await Loopback.ReadAsync(denied));
+        Assert.Equal("", await Loopback.ReadAsync(outside));
         Assert.Equal(2, server.RejectedConnections);
     }
 
@@ -181,13 +157,13 @@ public class LimitTests
         client.SendBufferSize = 1 << 20;
         var flood = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("x\0", 1_000_000)));
         var sending = client.SendAsync(flood, SocketFlags.None); // acks pile up unread until the server's send blocks
-        await WaitUntilAsync(() => journal.Stored.Count > 1000);
+        await Loopback.WaitUntilAsync(() => journal.Stored.Count > 1000);
         await Task.Delay(500);
         Assert.Equal(1, server.ActiveConnections);
 
         // Move time on until the server's send has been blocked for longer than the write timeout (on a busy
         // machine the server may still be working through the flood when time first moves).
-        await WaitUntilAsync(() =>
+        await Loopback.WaitUntilAsync(() =>
         {
             clock.Advance(TimeSpan.FromSeconds(31));
             return server.ActiveConnections == 0;

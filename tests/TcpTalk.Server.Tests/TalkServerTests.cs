@@ -9,7 +9,7 @@ namespace TcpTalk.Server.Tests;
 /// <summary>The server as a library, over real loopback sockets.</summary>
 public class TalkServerTests
 {
-    private static TalkServerOptions Loopback(Action<TalkServerOptions>? configure = null)
+    private static TalkServerOptions OnLoopback(Action<TalkServerOptions>? configure = null)
     {
         var options = new TalkServerOptions();
         options.Listen.Add(new IPEndPoint(IPAddress.Loopback, 0));
@@ -24,32 +24,18 @@ public class TalkServerTests
         return socket;
     }
 
-    private static async Task<byte[]> ReadToEndAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var all = new List<byte>();
-        var buffer = new byte[1024];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-        {
-            all.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return [.. all];
-    }
-
     [Fact]
     public async Task MessagesArriveAsAsyncEnumerableWithTheirConnectionAndTime()
     {
         var clock = new FakeTimeProvider(new DateTimeOffset(2026, 1, 2, 3, 4, 5, TimeSpan.Zero));
         var sink = new ChannelMessageSink();
-        await using var server = new TalkServer(Loopback(o => o.TimeProvider = clock), sink);
+        await using var server = new TalkServer(OnLoopback(o => o.TimeProvider = clock), sink);
         await server.StartAsync();
 
         using var client = await ConnectAsync(server);
         await client.SendAsync("a\0bc\0"u8.ToArray());
         client.Shutdown(SocketShutdown.Send);
-        Assert.Equal("Welcome 127.0.0.1!\0", Encoding.ASCII.GetString(await ReadToEndAsync(client)));
+        Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(client));
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         var received = new List<ReceivedMessage>();
@@ -75,7 +61,7 @@ public class TalkServerTests
     [Fact]
     public async Task StartOnATakenPortThrowsAddressInUse()
     {
-        await using var first = new TalkServer(Loopback(), MessageSinks.None);
+        await using var first = new TalkServer(OnLoopback(), MessageSinks.None);
         await first.StartAsync();
         var options = new TalkServerOptions();
         options.Listen.Add(first.BoundEndpoints[0]);
@@ -89,11 +75,11 @@ public class TalkServerTests
     public async Task StopAbortsAConnectionStuckMidMessageAfterTheShutdownTimeout()
     {
         var sink = new ChannelMessageSink();
-        var server = new TalkServer(Loopback(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300)), sink);
+        var server = new TalkServer(OnLoopback(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300)), sink);
         await server.StartAsync();
         using var stuck = await ConnectAsync(server);
         await stuck.SendAsync("never finished"u8.ToArray());
-        await WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
 
         var stopping = server.StopAsync();
         Assert.False(stopping.IsCompleted);
@@ -121,18 +107,18 @@ public class TalkServerTests
                 delivered.Add(m.Text);
             }
         });
-        await using var server = new TalkServer(Loopback(), sink);
+        await using var server = new TalkServer(OnLoopback(), sink);
         await server.StartAsync();
 
         using var bad = await ConnectAsync(server);
         await bad.SendAsync("boom\0"u8.ToArray());
-        Assert.Equal("Welcome 127.0.0.1!\0", Encoding.ASCII.GetString(await ReadToEndAsync(bad)));
+        Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(bad));
 
         using var good = await ConnectAsync(server);
         await good.SendAsync("fine\0"u8.ToArray());
         good.Shutdown(SocketShutdown.Send);
-        await ReadToEndAsync(good);
-        await WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Loopback.ReadAsync(good);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
         Assert.Equal(["fine"], delivered);
     }
 
@@ -140,13 +126,13 @@ public class TalkServerTests
     public async Task ALongMessageGrowsTheBufferUpToTheLimitAndIsDeliveredWhole()
     {
         var sink = new ChannelMessageSink();
-        await using var server = new TalkServer(Loopback(o => o.MaxMessageBytes = 200_000), sink);
+        await using var server = new TalkServer(OnLoopback(o => o.MaxMessageBytes = 200_000), sink);
         await server.StartAsync();
         using var client = await ConnectAsync(server);
         byte[] big = Encoding.ASCII.GetBytes(new string('z', 200_000) + "\0");
         await client.SendAsync(big);
         client.Shutdown(SocketShutdown.Send);
-        await ReadToEndAsync(client);
+        await Loopback.ReadAsync(client);
 
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await foreach (var message in sink.ReadAllAsync(cts.Token))
@@ -154,16 +140,6 @@ public class TalkServerTests
             Assert.Equal(200_000, message.Payload.Length);
             Assert.All(message.Payload, b => Assert.Equal((byte)'z', b));
             break;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(10);
         }
     }
 }

@@ -48,6 +48,15 @@ internal sealed class CommonOptions
         });
     }
 
+    /// <summary>A duration option (<c>5s</c>, <c>250ms</c>, <c>2m</c>), spelled and parsed the same in every verb.</summary>
+    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue) => new(name)
+    {
+        Description = description,
+        DefaultValueFactory = _ => defaultValue,
+        CustomParser = Cli.Duration.Parse,
+        HelpName = "duration",
+    };
+
     public void AddTo(Command command)
     {
         command.Add(Framing);

@@ -18,32 +18,14 @@ internal static class SendCommand
             Description = "Messages to send, one frame each; when none are given, each line of stdin is one message",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var connectTimeout = new Option<TimeSpan>("--connect-timeout")
-        {
-            Description = "Time allowed to resolve the host and connect",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-            CustomParser = Duration.Parse,
-            HelpName = "duration",
-        };
-        var timeout = new Option<TimeSpan>("--timeout")
-        {
-            Description = "Time allowed for the greeting, and for the server to close after the last message",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
-            CustomParser = Duration.Parse,
-            HelpName = "duration",
-        };
+        var connectTimeout = CommonOptions.Duration("--connect-timeout", "Time allowed to resolve the host and connect", TimeSpan.FromSeconds(5));
+        var timeout = CommonOptions.Duration("--timeout", "Time allowed for the greeting, and for the server to close after the last message", TimeSpan.FromSeconds(10));
 
         var ack = new Option<bool>("--ack")
         {
             Description = "Expect the server (serve --ack) to acknowledge every message once stored; exit 9 if any is not",
         };
-        var ackTimeout = new Option<TimeSpan>("--ack-timeout")
-        {
-            Description = "With --ack: how long to wait for the outstanding acknowledgements after the last message",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(10),
-            CustomParser = Duration.Parse,
-            HelpName = "duration",
-        };
+        var ackTimeout = CommonOptions.Duration("--ack-timeout", "With --ack: how long to wait for the outstanding acknowledgements after the last message", TimeSpan.FromSeconds(10));
 
         var command = new Command("send", "Connect to a server, print its greeting, send messages, and close");
         command.Add(target);

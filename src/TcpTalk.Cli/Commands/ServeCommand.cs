@@ -40,13 +40,7 @@ internal static class ServeCommand
             DefaultValueFactory = _ => GreetingTemplate.DefaultText,
             HelpName = "template",
         };
-        var shutdownTimeout = new Option<TimeSpan>("--shutdown-timeout")
-        {
-            Description = "On Ctrl+C/SIGTERM, how long connections may take to finish the message in flight",
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-            CustomParser = Duration.Parse,
-            HelpName = "duration",
-        };
+        var shutdownTimeout = CommonOptions.Duration("--shutdown-timeout", "On Ctrl+C/SIGTERM, how long connections may take to finish the message in flight", TimeSpan.FromSeconds(5));
 
         var maxConnections = new Option<int>("--max-connections")
         {
@@ -60,9 +54,9 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 0,
             HelpName = "count",
         };
-        var idleTimeout = DurationOption("--idle-timeout", "Close a connection that completes no message for this long (0 = never)", TimeSpan.FromSeconds(60));
-        var messageTimeout = DurationOption("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)", TimeSpan.FromSeconds(30));
-        var writeTimeout = DurationOption("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)", TimeSpan.FromSeconds(30));
+        var idleTimeout = CommonOptions.Duration("--idle-timeout", "Close a connection that completes no message for this long (0 = never)", TimeSpan.FromSeconds(60));
+        var messageTimeout = CommonOptions.Duration("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)", TimeSpan.FromSeconds(30));
+        var writeTimeout = CommonOptions.Duration("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)", TimeSpan.FromSeconds(30));
         var allow = new Option<System.Net.IPNetwork[]>("--allow")
         {
             Description = "Serve only clients in this network (CIDR, repeatable): 127.0.0.0/8, ::1/128, 10.0.0.0/8",
@@ -184,14 +178,6 @@ internal static class ServeCommand
         await server.RunAsync(shutdown).ConfigureAwait(false);
         return (int)ExitCode.Success;
     }
-
-    private static Option<TimeSpan> DurationOption(string name, string description, TimeSpan defaultValue) => new(name)
-    {
-        Description = description,
-        DefaultValueFactory = _ => defaultValue,
-        CustomParser = Duration.Parse,
-        HelpName = "duration",
-    };
 
     private static System.Net.IPNetwork[] ParseNetworks(ArgumentResult result)
     {

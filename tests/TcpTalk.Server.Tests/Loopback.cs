@@ -1,0 +1,34 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace TcpTalk.Server.Tests;
+
+/// <summary>Bounded helpers for tests that talk to a server over loopback sockets.</summary>
+internal static class Loopback
+{
+    /// <summary>Reads (ASCII) until the server closes, or until <paramref name="frames"/> NUL-terminated frames arrived.</summary>
+    public static async Task<string> ReadAsync(Socket socket, int frames = -1)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        var all = new List<byte>();
+        var buffer = new byte[1024];
+        int n;
+        while ((frames < 0 || all.Count(b => b == 0) < frames) && (n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+        {
+            all.AddRange(buffer.AsSpan(0, n));
+        }
+
+        return Encoding.ASCII.GetString([.. all]);
+    }
+
+    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after <paramref name="timeout"/> (10 s).</summary>
+    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
+            await Task.Delay(20);
+        }
+    }
+}
