@@ -14,8 +14,11 @@ internal static partial class JournalLog
     [LoggerMessage(102, LogLevel.Information, "Journal {Path} closed after {Messages} message(s) in {Commits} commit(s)")]
     public static partial void Closed(ILogger logger, string path, long messages, long commits);
 
-    [LoggerMessage(110, LogLevel.Error, "Journal {Path} could not store {Messages} message(s) of {Batches} batch(es): {Reason}; later appends will retry")]
-    public static partial void WriteFailed(ILogger logger, Exception exception, string path, int messages, int batches, string reason);
+    [LoggerMessage(110, LogLevel.Error, "Journal {Path} could not store {Messages} message(s) of {Batches} batch(es): {Reason}; affected clients get an error line, nothing unstored is acknowledged, writes are retried")]
+    public static partial void WriteFailed(ILogger logger, string path, int messages, int batches, string reason);
+
+    [LoggerMessage(112, LogLevel.Debug, "Journal {Path} commit of {Messages} message(s) failed: {Reason}")]
+    public static partial void WriteFailedAgain(ILogger logger, Exception exception, string path, int messages, string reason);
 
     [LoggerMessage(111, LogLevel.Information, "Journal {Path} is writable again after {Failures} failed commit(s)")]
     public static partial void Recovered(ILogger logger, string path, long failures);

@@ -375,12 +375,20 @@ public sealed class SqliteMessageJournal : IMessageJournal
 
         // A connection that failed mid-write may be in any state: start the next attempt from a fresh one.
         CloseConnection();
+        bool wasHealthy = _healthy;
         _healthy = false;
         Interlocked.Increment(ref _failedCommits);
         Interlocked.Increment(ref _failuresSinceHealthy);
         string reason = SqliteRuntime.Describe(error);
         int messages = group.Sum(p => p.Batch.Count);
-        JournalLog.WriteFailed(_logger, error, Path, messages, group.Count, reason);
+        if (wasHealthy)
+        {
+            // One line for the operator per outage (the recovery gets its own line); every retry that fails
+            // meanwhile, with the exception, only at Debug.
+            JournalLog.WriteFailed(_logger, Path, messages, group.Count, reason);
+        }
+
+        JournalLog.WriteFailedAgain(_logger, error, Path, messages, reason);
         var failure = new JournalUnavailableException($"journal {Path} could not store the messages: {reason}", error);
         foreach (var pending in group)
         {

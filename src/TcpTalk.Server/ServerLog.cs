@@ -29,7 +29,7 @@ internal static partial class ServerLog
     [LoggerMessage(20, LogLevel.Warning, "Connection {Id} from {Remote} refused a message: {Reason}")]
     public static partial void MessageRefused(ILogger logger, long id, string remote, string reason);
 
-    [LoggerMessage(21, LogLevel.Error, "Connection {Id} from {Remote} closed: the journal did not store its messages ({Reason})")]
+    [LoggerMessage(21, LogLevel.Debug, "Connection {Id} from {Remote} closed: the journal did not store its messages ({Reason})")]
     public static partial void JournalRefused(ILogger logger, long id, string remote, string reason);
 
     [LoggerMessage(22, LogLevel.Warning, "Refused a connection from {Remote}: {Reason} ({Count} refused since the last such line)")]
