@@ -85,6 +85,39 @@ internal static class TlsFiles
         return certificate;
     }
 
+    /// <summary>
+    /// The other certificates in the file of <paramref name="leaf"/>: the intermediate CAs of a <c>fullchain.pem</c> or of
+    /// a PKCS#12 file, to be sent with it. Called after <see cref="LoadWithKey"/> has read the file.
+    /// </summary>
+    public static X509Certificate2Collection LoadIntermediates(string certificatePath, X509Certificate2 leaf)
+    {
+        byte[] content = File.ReadAllBytes(certificatePath);
+        var all = new X509Certificate2Collection();
+        if (IsPem(content))
+        {
+            all.ImportFromPem(Encoding.ASCII.GetString(content));
+        }
+        else
+        {
+            all = X509CertificateLoader.LoadPkcs12Collection(content, password: null);
+        }
+
+        var others = new X509Certificate2Collection();
+        foreach (var certificate in all)
+        {
+            if (certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
+            {
+                certificate.Dispose();
+            }
+            else
+            {
+                others.Add(certificate);
+            }
+        }
+
+        return others;
+    }
+
     /// <summary>The certificates (CAs) in a PEM file, or the one certificate of a DER file.</summary>
     public static X509Certificate2Collection LoadCertificates(string path, string option)
     {

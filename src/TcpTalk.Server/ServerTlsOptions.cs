@@ -16,6 +16,12 @@ public sealed class ServerTlsOptions
     public X509Certificate2? Certificate { get; set; }
 
     /// <summary>
+    /// Intermediate CA certificates sent with <see cref="Certificate"/>, so that clients which trust only the root can
+    /// build the chain (what a <c>fullchain.pem</c> holds after the first certificate). Default empty.
+    /// </summary>
+    public X509Certificate2Collection IntermediateCertificates { get; } = [];
+
+    /// <summary>
     /// Mutual TLS: when not empty, every client must present a certificate that chains to one of these CA
     /// certificates (checked with a chain that trusts only them, not the system store; revocation is not checked) and
     /// is valid for client authentication. A client without one, or with another, is refused during the handshake and

@@ -17,12 +17,14 @@ namespace TcpTalk.Server;
 internal sealed class TlsTransport : ConnectionTransport
 {
     private static readonly Oid ClientAuthentication = new("1.3.6.1.5.5.7.3.2", "Client Authentication");
+    private const int WakesBeforeYield = 16; // fairness, as the plain drain's reads: a flooding client lets others run
 
     private readonly Socket _socket;
-    private readonly SslStream _ssl;
     private readonly Settings _settings;
     private readonly TimeProvider _time;
     private readonly CancellationToken _stopping;
+    private SslStream? _ssl;
+    private int _wakes;
     private bool _readSinceWait;
     private bool _closeNotifySent;
     private bool _broken = true; // until the handshake succeeds: no close_notify on a failed session
@@ -34,17 +36,20 @@ internal sealed class TlsTransport : ConnectionTransport
         _settings = settings;
         _time = time;
         _stopping = stopping;
-        _ssl = new SslStream(new NetworkStream(socket, ownsSocket: false), leaveInnerStreamOpen: false);
     }
 
     /// <summary>The negotiated protocol, after the handshake.</summary>
-    public SslProtocols Protocol => _ssl.SslProtocol;
+    public SslProtocols Protocol => Ssl.SslProtocol;
 
     /// <summary>The client's certificate (mutual TLS), after the handshake.</summary>
-    public X509Certificate? ClientCertificate => _ssl.RemoteCertificate;
+    public X509Certificate? ClientCertificate => Ssl.RemoteCertificate;
+
+    private SslStream Ssl => _ssl ?? throw new InvalidOperationException("TLS used before StartAsync");
 
     public override async ValueTask StartAsync()
     {
+        // Made here, not in the constructor, so that any failure ends this connection only (never the accept loop).
+        _ssl = new SslStream(new NetworkStream(_socket, ownsSocket: false), leaveInnerStreamOpen: false);
         var options = new SslServerAuthenticationOptions
         {
             ServerCertificateContext = _settings.CertificateContext,
@@ -62,7 +67,7 @@ internal sealed class TlsTransport : ConnectionTransport
         using var stop = _stopping.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), timeout);
         try
         {
-            await _ssl.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
+            await Ssl.AuthenticateAsServerAsync(options, timeout.Token).ConfigureAwait(false);
             _broken = false;
         }
         catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
@@ -83,7 +88,19 @@ internal sealed class TlsTransport : ConnectionTransport
     public override ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
     {
         _readSinceWait = false;
+        if (++_wakes == WakesBeforeYield)
+        {
+            _wakes = 0;
+            return YieldThenWaitAsync(cancellationToken);
+        }
+
         return ReadAsync(Memory<byte>.Empty, cancellationToken);
+    }
+
+    private async ValueTask<int> YieldThenWaitAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield();
+        return await ReadAsync(Memory<byte>.Empty, cancellationToken).ConfigureAwait(false);
     }
 
     public override ValueTask<int> ReceiveAvailableAsync(Memory<byte> buffer)
@@ -104,7 +121,7 @@ internal sealed class TlsTransport : ConnectionTransport
     {
         try
         {
-            return await _ssl.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return await Ssl.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or AuthenticationException)
         {
@@ -117,7 +134,7 @@ internal sealed class TlsTransport : ConnectionTransport
     {
         try
         {
-            await _ssl.WriteAsync(data).ConfigureAwait(false);
+            await Ssl.WriteAsync(data).ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or AuthenticationException)
         {
@@ -130,7 +147,7 @@ internal sealed class TlsTransport : ConnectionTransport
         _closeNotifySent = true;
         try
         {
-            await _ssl.ShutdownAsync().ConfigureAwait(false);
+            await Ssl.ShutdownAsync().ConfigureAwait(false);
         }
         catch (Exception e) when (e is IOException or AuthenticationException)
         {
@@ -142,7 +159,7 @@ internal sealed class TlsTransport : ConnectionTransport
 
     public override void Close()
     {
-        if (!_broken && !_closeNotifySent)
+        if (_ssl is not null && !_broken && !_closeNotifySent)
         {
             // A polite close_notify, but never a wait: a client that does not read must not hold the handler here.
             try
@@ -163,7 +180,7 @@ internal sealed class TlsTransport : ConnectionTransport
             }
         }
 
-        _ssl.Dispose();
+        _ssl?.Dispose();
         _socket.Dispose();
     }
 
@@ -226,8 +243,8 @@ internal sealed class TlsTransport : ConnectionTransport
         {
             Certificate = options.Certificate ?? throw new ArgumentException("Tls.Certificate is missing");
 
-            // Built once (with any intermediates found locally; offline: never fetched), not per handshake.
-            CertificateContext = SslStreamCertificateContext.Create(Certificate, additionalCertificates: null, offline: true);
+            // Built once, not per handshake; offline: intermediates missing from the options are never fetched.
+            CertificateContext = SslStreamCertificateContext.Create(Certificate, [.. options.IntermediateCertificates], offline: true);
             ClientAuthorities = [.. options.ClientCertificateAuthorities];
             HandshakeTimeout = options.HandshakeTimeout;
         }

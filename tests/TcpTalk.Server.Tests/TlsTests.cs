@@ -336,6 +336,40 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task AConnectionOverTheLimitIsClosedWithoutAPlainTextLine()
+    {
+        await using var server = await StartAsync(o => o.MaxConnections = 1);
+        int port = server.BoundEndpoints[0].Port;
+        await using var first = await TalkClient.ConnectAsync("127.0.0.1", port, ClientOptions()).WaitAsync(Step);
+
+        var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => TalkClient.ConnectAsync("127.0.0.1", port, ClientOptions()).WaitAsync(Step));
+
+        Assert.Equal($"127.0.0.1:{port} closed the connection during the TLS handshake without a word (busy, not allowed, or not a TLS server)", error.Message);
+        Assert.Equal(1, server.RejectedConnections);
+        await first.SendAsync("first is fine").WaitAsync(Step);
+        await first.CompleteAsync().WaitAsync(Step);
+    }
+
+    [Fact]
+    public async Task IntermediateCertificatesAreSentWithTheServerCertificate()
+    {
+        using var intermediate = TestCertificates.IssueIntermediate(_ca);
+        using var certificate = TestCertificates.IssueServer(intermediate);
+        await using (var server = await StartAsync(o => o.Tls!.Certificate = certificate))
+        {
+            var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => TalkClient.ConnectAsync("127.0.0.1", server.BoundEndpoints[0].Port, ClientOptions()).WaitAsync(Step));
+            Assert.Contains("is not trusted: its issuer CN=TcpTalk Test Intermediate is not a trusted CA", error.Message, StringComparison.Ordinal);
+        }
+
+        await using (var server = await StartAsync(o => { o.Tls!.Certificate = certificate; o.Tls.IntermediateCertificates.Add(intermediate); }))
+        {
+            await using var client = await TalkClient.ConnectAsync("127.0.0.1", server.BoundEndpoints[0].Port, ClientOptions()).WaitAsync(Step);
+            Assert.Equal("Welcome 127.0.0.1!", client.Greeting);
+            await client.CompleteAsync().WaitAsync(Step);
+        }
+    }
+
+    [Fact]
     public async Task StopClosesAnIdleTlsConnectionAtOnce()
     {
         var server = await StartAsync(o => o.ShutdownTimeout = TimeSpan.FromSeconds(30));

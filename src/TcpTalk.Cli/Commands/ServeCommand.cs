@@ -222,6 +222,7 @@ internal static class ServeCommand
             Certificate = TlsFiles.LoadWithKey(certificate, key, "--tls-cert", "--tls-key"),
             HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
         };
+        tls.IntermediateCertificates.AddRange(TlsFiles.LoadIntermediates(certificate, tls.Certificate));
         if (clientCa is not null)
         {
             tls.ClientCertificateAuthorities.AddRange(TlsFiles.LoadCertificates(clientCa, "--tls-client-ca"));
