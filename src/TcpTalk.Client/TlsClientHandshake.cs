@@ -149,9 +149,9 @@ internal sealed class TlsClientHandshake(ClientTlsOptions options, string host, 
                 return ClientCertificateRefused();
             }
 
-            return exception is SocketException || exception.InnerException is SocketException
-                ? $"{target} reset the connection during the TLS handshake"
-                : $"{target} closed the connection during the TLS handshake without a word (busy, not allowed, or not a TLS server)";
+            // Closed or reset: a server refusing before the handshake (a TcpTalk server over a limit) does either,
+            // depending on whether the ClientHello had arrived when it closed.
+            return $"{target} closed the connection during the TLS handshake without a word (busy, not allowed, or not a TLS server)";
         }
 
         if (received[0] is < FirstTlsRecordType or > LastTlsRecordType)
