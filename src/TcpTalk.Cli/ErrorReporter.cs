@@ -13,6 +13,7 @@ internal static class ErrorReporter
         UserErrorException e => (e.Code, e.Message),
         HostNotFoundException e => (ExitCode.HostNotFound, e.Message),
         ConnectFailedException e => (ExitCode.ConnectFailed, e.Message),
+        TlsHandshakeException e => (ExitCode.TlsFailed, e.Message),
         TalkTimeoutException e => (ExitCode.Timeout, e.Message),
         NotAcknowledgedException e => (ExitCode.NotAcknowledged, e.Message),
         ServerErrorException e => (ExitCode.ServerRefused, e.Message),

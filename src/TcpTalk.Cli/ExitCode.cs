@@ -9,7 +9,7 @@ public enum ExitCode
     /// <summary>An unexpected failure (a bug): the message says what happened.</summary>
     Failure = 1,
 
-    /// <summary>The command line is wrong: unknown option, bad value, missing argument.</summary>
+    /// <summary>The command line is wrong: unknown option, bad value, missing argument, a certificate or key file that cannot be used.</summary>
     Usage = 2,
 
     /// <summary><c>send</c>: the host name has no address.</summary>
@@ -38,6 +38,9 @@ public enum ExitCode
 
     /// <summary><c>serve</c>, <c>messages</c>: the journal cannot be used (in use by another server, not a journal, newer schema, cannot be created).</summary>
     JournalFailed = 11,
+
+    /// <summary><c>send --tls</c>: the TLS handshake failed (untrusted certificate, pin mismatch, client certificate required or refused, timeout, not a TLS server).</summary>
+    TlsFailed = 12,
 
     /// <summary>Interrupted by Ctrl+C or SIGTERM before finishing (<c>send</c>).</summary>
     Interrupted = 130,

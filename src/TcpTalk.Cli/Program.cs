@@ -7,9 +7,10 @@ using TcpTalk.Cli.Commands;
 
 // Run socket continuations on the epoll thread instead of hopping to the thread pool (Unix only; read once, before
 // the first socket operation). The connection handlers never block, so this only removes a hop per I/O: measured
-// about a third less server CPU per session (bench/). A value set by the user wins.
+// about a third less server CPU per session (bench/). A value set by the user wins. A TLS server keeps the default:
+// its continuations do handshake cryptography, which must not hold up every other connection's I/O.
 const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-if (Environment.GetEnvironmentVariable(InlineCompletions) is null)
+if (Environment.GetEnvironmentVariable(InlineCompletions) is null && !args.Contains("--tls-cert"))
 {
     Environment.SetEnvironmentVariable(InlineCompletions, "1");
 }
@@ -34,6 +35,7 @@ var root = new RootCommand("TcpTalk: the classic TCP greeting server and client,
     ServeCommand.Create(common, () => shutdown.Token),
     SendCommand.Create(common, () => shutdown.Token),
     MessagesCommand.Create(common, () => shutdown.Token),
+    CertCommand.Create(),
 };
 
 var parsed = root.Parse(args);

@@ -43,6 +43,14 @@ public sealed class ServerErrorException(string serverMessage)
     public string ServerMessage { get; } = serverMessage;
 }
 
+/// <summary>
+/// The TLS handshake failed: the server's certificate is not trusted (chain or name), its fingerprint is not the
+/// pinned one, the server requires a client certificate or refused the one given, the handshake timed out, or the
+/// server does not speak TLS. The message says which, in one sentence.
+/// </summary>
+public sealed class TlsHandshakeException(string message, Exception? innerException = null)
+    : TalkClientException(message, innerException);
+
 /// <summary>The server did not acknowledge every message in time: those messages may not be stored.</summary>
 public sealed class NotAcknowledgedException(int sent, IReadOnlyList<long> acknowledged, string message)
     : TalkClientException(message)

@@ -1,11 +1,14 @@
-using System.Buffers;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
 using TcpTalk.Protocol;
 
 namespace TcpTalk.Client;
 
-/// <summary>Reads whole frames from a socket with a <see cref="MessageFramer"/>, keeping bytes past a frame for the next read.</summary>
-internal sealed class FrameReader(Socket socket, MessageFramer framer)
+/// <summary>
+/// Reads whole frames from the connection's stream (the socket's, or TLS over it) with a <see cref="MessageFramer"/>,
+/// keeping bytes past a frame for the next read. Socket errors surface as the <see cref="SocketException"/> itself.
+/// </summary>
+internal sealed class FrameReader(Stream stream, MessageFramer framer)
 {
     private byte[] _buffer = new byte[1024];
     private int _start;
@@ -14,6 +17,8 @@ internal sealed class FrameReader(Socket socket, MessageFramer framer)
 
     /// <summary>The next frame's payload, or null at a clean end of stream. An unterminated tail at EOF is a final frame.</summary>
     /// <exception cref="MessageTooLongException">The frame is longer than the framer's limit.</exception>
+    /// <exception cref="SocketException">The connection was reset or failed.</exception>
+    /// <exception cref="IOException">The TLS session broke (a TLS alert, a corrupt record).</exception>
     public async ValueTask<byte[]?> ReadFrameAsync(CancellationToken cancellationToken)
     {
         while (true)
@@ -52,7 +57,17 @@ internal sealed class FrameReader(Socket socket, MessageFramer framer)
                 }
             }
 
-            int received = await socket.ReceiveAsync(_buffer.AsMemory(_end), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            int received;
+            try
+            {
+                received = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken).ConfigureAwait(false);
+            }
+            catch (IOException e) when (e.InnerException is SocketException socketError)
+            {
+                ExceptionDispatchInfo.Throw(socketError);
+                throw;
+            }
+
             if (received == 0)
             {
                 _eof = true;

@@ -1,12 +1,17 @@
 using System.Buffers;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.ExceptionServices;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
 using TcpTalk.Protocol;
 
 namespace TcpTalk.Client;
 
 /// <summary>
-/// A connection to a TcpTalk (or classic C) server: connect, read the greeting, send messages, complete.
+/// A connection to a TcpTalk (or classic C) server: connect, read the greeting, send messages, complete. With
+/// <see cref="TalkClientOptions.Tls"/>, the same exchange goes over TLS.
 /// </summary>
 /// <example>
 /// <code>
@@ -19,6 +24,10 @@ namespace TcpTalk.Client;
 public sealed class TalkClient : IAsyncDisposable
 {
     private readonly Socket _socket;
+    private readonly Stream _stream;
+    private readonly SslStream? _ssl;
+    private readonly FirstBytesStream? _received;
+    private TlsClientHandshake? _handshake;
     private readonly TalkClientOptions _options;
     private readonly MessageFramer _framer;
     private readonly FrameReader _reader;
@@ -36,9 +45,16 @@ public sealed class TalkClient : IAsyncDisposable
         _socket = socket;
         _options = options;
         _framer = framer;
-        _reader = new FrameReader(socket, framer);
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
         LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        _stream = new NetworkStream(socket, ownsSocket: false);
+        if (options.Tls is not null)
+        {
+            _received = new FirstBytesStream(_stream);
+            _stream = _ssl = new SslStream(_received, leaveInnerStreamOpen: false);
+        }
+
+        _reader = new FrameReader(_stream, framer);
     }
 
     /// <summary>The greeting's text, decoded with the configured encoding, control characters escaped.</summary>
@@ -68,6 +84,12 @@ public sealed class TalkClient : IAsyncDisposable
     /// <summary>Messages sent so far.</summary>
     public int MessagesSent { get; private set; }
 
+    /// <summary>The server's certificate over TLS (after the handshake); null over plain TCP.</summary>
+    public X509Certificate2? ServerCertificate => _ssl?.RemoteCertificate as X509Certificate2;
+
+    /// <summary>The TLS version negotiated; null over plain TCP.</summary>
+    public SslProtocols? TlsProtocol => _ssl?.SslProtocol;
+
     /// <summary>
     /// Resolves <paramref name="host"/>, connects to the first of its addresses that answers (Happy Eyeballs), and
     /// reads the greeting.
@@ -76,6 +98,7 @@ public sealed class TalkClient : IAsyncDisposable
     /// <exception cref="ConnectFailedException">Every address refused or was unreachable.</exception>
     /// <exception cref="TalkTimeoutException">No address answered within <see cref="TalkClientOptions.ConnectTimeout"/>, or no greeting within <see cref="TalkClientOptions.ResponseTimeout"/>.</exception>
     /// <exception cref="ProtocolException">The server closed without a greeting, or the greeting was too long.</exception>
+    /// <exception cref="TlsHandshakeException">With TLS: the server is not trusted, requires or refused a client certificate, timed out, or does not speak TLS.</exception>
     public static async Task<TalkClient> ConnectAsync(string host, int port = HostAndPort.DefaultPort, TalkClientOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -121,6 +144,13 @@ public sealed class TalkClient : IAsyncDisposable
 
         try
         {
+            if (options.Tls is { } tls)
+            {
+                client._handshake = new TlsClientHandshake(tls, host, target);
+                await client._handshake.AuthenticateAsync(client._ssl!, client._received!, options.ResponseTimeout, options.TimeProvider, cancellationToken)
+                    .ConfigureAwait(false);
+            }
+
             await client.ReadGreetingAsync(target, cancellationToken).ConfigureAwait(false);
         }
         catch
@@ -170,7 +200,7 @@ public sealed class TalkClient : IAsyncDisposable
         MessagesSent++;
         try
         {
-            await _socket.SendAsync(frame.WrittenMemory, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            await WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
@@ -199,6 +229,11 @@ public sealed class TalkClient : IAsyncDisposable
         bool reset = false;
         try
         {
+            if (_ssl is not null)
+            {
+                await ShutdownTlsAsync().ConfigureAwait(false); // close_notify: the TLS way to say nothing more comes
+            }
+
             _socket.Shutdown(SocketShutdown.Send);
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
@@ -228,6 +263,40 @@ public sealed class TalkClient : IAsyncDisposable
         {
             throw new ServerClosedException(
                 $"server reset the connection: it closed without reading everything sent ({MessagesSent} message(s) sent)");
+        }
+    }
+
+    private async ValueTask WriteAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        if (_ssl is null)
+        {
+            await _socket.SendAsync(data, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        try
+        {
+            await _ssl.WriteAsync(data, cancellationToken).ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.InnerException is SocketException socketError)
+        {
+            ExceptionDispatchInfo.Throw(socketError); // reported as over plain TCP
+        }
+    }
+
+    private async Task ShutdownTlsAsync()
+    {
+        try
+        {
+            await _ssl!.ShutdownAsync().ConfigureAwait(false);
+        }
+        catch (IOException e) when (e.InnerException is SocketException socketError)
+        {
+            ExceptionDispatchInfo.Throw(socketError);
+        }
+        catch (IOException)
+        {
+            // The TLS session already broke; the reader has seen it and CompleteAsync reports it.
         }
     }
 
@@ -272,6 +341,7 @@ public sealed class TalkClient : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _readerStop.CancelAsync().ConfigureAwait(false);
+        await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();
         if (_serverFrames is not null)
         {
@@ -280,7 +350,7 @@ public sealed class TalkClient : IAsyncDisposable
                 await _serverFrames.ConfigureAwait(false);
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException
-                                           or TalkClientException or ProtocolException)
+                                           or TalkClientException or ProtocolException or IOException)
             {
                 // A server failure was reported by SendAsync or CompleteAsync; disposing does not throw it again.
             }
@@ -309,12 +379,17 @@ public sealed class TalkClient : IAsyncDisposable
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
-            throw new ServerClosedException($"{target} reset the connection before sending a greeting", e);
+            throw (Exception?)_handshake?.RefusedAfterHandshake(e) ?? new ServerClosedException($"{target} reset the connection before sending a greeting", e);
+        }
+        catch (IOException e) when (_handshake is not null)
+        {
+            // A TLS alert where the greeting should be: with TLS 1.3, mutual TLS refuses a client only now.
+            throw _handshake.RefusedAfterHandshake(e) ?? new TlsHandshakeException($"the TLS session with {target} broke before the greeting", e);
         }
 
         if (greeting is null)
         {
-            throw new ProtocolException($"{target} closed the connection without sending a greeting");
+            throw (Exception?)_handshake?.RefusedAfterHandshake() ?? new ProtocolException($"{target} closed the connection without sending a greeting");
         }
 
         if (ServerReply.TryParseError(greeting, out string sentence))
@@ -364,6 +439,13 @@ public sealed class TalkClient : IAsyncDisposable
         catch (MessageTooLongException e)
         {
             throw new ProtocolException($"server sent a frame longer than {e.Limit} bytes", e);
+        }
+        catch (IOException e) when (_ssl is not null)
+        {
+            Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
+            _serverClosed = true;
+            throw new ServerClosedException(
+                $"the server's TLS stream broke off (a TLS alert or a corrupt record) after {MessagesSent} message(s) sent", e);
         }
     }
 

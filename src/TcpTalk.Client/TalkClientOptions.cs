@@ -49,6 +49,12 @@ public sealed class TalkClientOptions
     /// </summary>
     public TimeSpan AckTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>
+    /// TLS: when set, the client does the TLS handshake right after connecting (bounded by
+    /// <see cref="ResponseTimeout"/>) and reads the greeting over it. Default null: plain TCP, as the classic programs.
+    /// </summary>
+    public ClientTlsOptions? Tls { get; set; }
+
     /// <summary>Resolves host names. Default the system resolver; tests inject their own.</summary>
     public IHostResolver Resolver { get; set; } = SystemHostResolver.Instance;
 
@@ -86,6 +92,7 @@ public sealed class TalkClientOptions
             throw new ArgumentException($"AttemptDelay is {AttemptDelay}; it must be between 10 ms and 2 s");
         }
 
+        Tls?.Validate();
         ArgumentNullException.ThrowIfNull(Encoding);
         ArgumentNullException.ThrowIfNull(Resolver);
         ArgumentNullException.ThrowIfNull(TimeProvider);

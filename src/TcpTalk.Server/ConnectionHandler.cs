@@ -6,7 +6,8 @@ using TcpTalk.Protocol;
 namespace TcpTalk.Server;
 
 /// <summary>
-/// Serves one accepted connection: greeting, then messages until the client half-closes, then close.
+/// Serves one accepted connection: TLS handshake when configured, greeting, then messages until the client
+/// half-closes, then close.
 /// </summary>
 /// <remarks>
 /// An idle connection owns no buffer: it waits with a zero-byte receive, which completes when data (or EOF)
@@ -14,7 +15,8 @@ namespace TcpTalk.Server;
 /// block, parsing complete messages after every receive and handing each read's messages to the sink as one
 /// batch. Bytes of a message not yet complete stay at the front of the buffer; once everything is consumed the
 /// buffer goes back to the pool. So memory per idle connection is the socket and this object, and memory per busy
-/// connection is bounded by <see cref="MessageFramer.MaxFrameBytes"/>.
+/// connection is bounded by <see cref="MessageFramer.MaxFrameBytes"/>. The bytes come through a
+/// <see cref="ConnectionTransport"/>: the socket itself, or TLS over it (where one read per wake replaces the drain).
 /// </remarks>
 internal sealed class ConnectionHandler
 {
@@ -24,6 +26,7 @@ internal sealed class ConnectionHandler
 
     private readonly TalkServer _server;
     private readonly Socket _socket;
+    private readonly ConnectionTransport _transport;
     private readonly MessageFramer _framer;
     private (int Start, int Length)[] _ranges = [];
     private long _messages;
@@ -40,6 +43,7 @@ internal sealed class ConnectionHandler
     {
         _server = server;
         _socket = socket;
+        _transport = server.Tls is { } tls ? new TlsTransport(socket, tls, server.TimeProvider, server.StoppingToken) : new SocketTransport(socket);
         _framer = server.Framer;
         Info = info;
         _lastMessageAt = server.TimeProvider.GetTimestamp(); // the sweep may look before RunAsync starts
@@ -126,7 +130,13 @@ internal sealed class ConnectionHandler
 
         try
         {
-            _socket.Blocking = false;
+            await _transport.StartAsync().ConfigureAwait(false);
+            if (debug && _transport is TlsTransport tls)
+            {
+                ServerLog.TlsEstablished(log, Info.Id, Info.Remote, tls.Protocol.ToString(),
+                    tls.ClientCertificate is { } certificate ? certificate.Subject : "none");
+            }
+
             await SendGreetingAsync().ConfigureAwait(false);
             reason = await ReceiveMessagesAsync().ConfigureAwait(false);
         }
@@ -146,6 +156,18 @@ internal sealed class ConnectionHandler
             reason = "journal unavailable";
             ServerLog.JournalRefused(log, Info.Id, Info.Remote, e.Message);
             await RefuseAsync($"messages not stored: {e.Message}").ConfigureAwait(false);
+        }
+        catch (TlsFailedException e)
+        {
+            reason = _expiredBecause ?? e.Message;
+            if (e.ClientCertificateRejected)
+            {
+                ServerLog.ClientCertificateRefused(log, Info.Id, Info.Remote, e.Message);
+            }
+            else if (debug)
+            {
+                ServerLog.TlsFailed(log, Info.Id, Info.Remote, e.Message);
+            }
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
@@ -167,7 +189,7 @@ internal sealed class ConnectionHandler
         }
         finally
         {
-            _socket.Dispose();
+            _transport.Close();
             if (debug)
             {
                 ServerLog.ConnectionClosed(log, Info.Id, Info.Protocol, Info.Local, Info.Remote, _messages, _bytes, reason);
@@ -193,18 +215,14 @@ internal sealed class ConnectionHandler
         }
     }
 
-    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
-    {
-        // Usually the whole frame fits the socket's send buffer: one non-blocking send, no async machinery.
-        int sent = _socket.Send(data.Span, SocketFlags.None, out var error);
-        if (error is not (SocketError.Success or SocketError.WouldBlock))
-        {
-            throw new SocketException((int)error);
-        }
+    private ValueTask SendAllAsync(ReadOnlyMemory<byte> data) => WatchSendAsync(_transport.SendAsync(data));
 
-        data = data[Math.Max(sent, 0)..];
-        if (data.IsEmpty)
+    private async ValueTask WatchSendAsync(ValueTask sending)
+    {
+        // Usually the frame fits the send buffer and the send has completed already: no async machinery.
+        if (sending.IsCompletedSuccessfully)
         {
+            sending.GetAwaiter().GetResult();
             return;
         }
 
@@ -213,11 +231,7 @@ internal sealed class ConnectionHandler
         Volatile.Write(ref _sendStartedAt, _server.TimeProvider.GetTimestamp());
         try
         {
-            while (!data.IsEmpty)
-            {
-                sent = await _socket.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
-                data = data[sent..];
-            }
+            await sending.ConfigureAwait(false);
         }
         finally
         {
@@ -248,12 +262,12 @@ internal sealed class ConnectionHandler
                     }
 
                     // Idle: no bytes held, so a stop may cut this wait short.
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, _server.StoppingToken).ConfigureAwait(false);
+                    await _transport.WaitForDataAsync(_server.StoppingToken).ConfigureAwait(false);
                 }
                 else
                 {
                     // Mid-message: finish it even while stopping; ShutdownTimeout aborts us if it never ends.
-                    await _socket.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                    await _transport.WaitForDataAsync(CancellationToken.None).ConfigureAwait(false);
                 }
 
                 ThrowIfExpired();
@@ -266,15 +280,10 @@ internal sealed class ConnectionHandler
                         MakeRoom(ref buffer, ref start, ref end);
                     }
 
-                    int received = _socket.Receive(buffer.AsSpan(end), SocketFlags.None, out var error);
-                    if (error == SocketError.WouldBlock)
+                    int received = await _transport.ReceiveAvailableAsync(buffer.AsMemory(end)).ConfigureAwait(false);
+                    if (received == ConnectionTransport.NothingAvailable)
                     {
                         break;
-                    }
-
-                    if (error != SocketError.Success)
-                    {
-                        throw new SocketException((int)error);
                     }
 
                     if (received == 0)
@@ -455,7 +464,9 @@ internal sealed class ConnectionHandler
             var frame = new ArrayBufferWriter<byte>(128);
             ServerReply.WriteError(sentence, _framer, frame);
             await SendAllAsync(frame.WrittenMemory).ConfigureAwait(false);
-            _socket.Shutdown(SocketShutdown.Send);
+            await WatchSendAsync(_transport.ShutdownSendAsync()).ConfigureAwait(false);
+
+            // What the client still sends is discarded, so it is read off the socket itself (TLS records unopened).
             using var drain = new CancellationTokenSource(RefusalDrainTime, _server.TimeProvider);
             byte[] scratch = ArrayPool<byte>.Shared.Rent(16 * 1024);
             try
@@ -469,7 +480,7 @@ internal sealed class ConnectionHandler
                 ArrayPool<byte>.Shared.Return(scratch);
             }
         }
-        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException or IOException)
         {
             // The peer is gone or would not stop sending; the connection closes either way.
         }

@@ -17,6 +17,9 @@ internal static partial class ServerLog
     [LoggerMessage(4, LogLevel.Warning, "Shutdown timeout: aborting {Count} connection(s) still mid-message")]
     public static partial void AbortingConnections(ILogger logger, int count);
 
+    [LoggerMessage(5, LogLevel.Information, "TLS certificate {Subject} SHA256 {Fingerprint}, valid until {NotAfter:yyyy-MM-dd}; client certificates {ClientCertificates}")]
+    public static partial void TlsCertificate(ILogger logger, string subject, string fingerprint, DateTime notAfter, string clientCertificates);
+
     [LoggerMessage(10, LogLevel.Debug, "Connection {Id} opened: {Protocol} local {Local} remote {Remote}")]
     public static partial void ConnectionOpened(ILogger logger, long id, string protocol, string local, string remote);
 
@@ -25,6 +28,12 @@ internal static partial class ServerLog
 
     [LoggerMessage(12, LogLevel.Debug, "Connection {Id} from {Remote}: peer reset or vanished ({Error})")]
     public static partial void ConnectionReset(ILogger logger, long id, string remote, string error);
+
+    [LoggerMessage(13, LogLevel.Debug, "Connection {Id} from {Remote}: TLS established ({Protocol}, client certificate {ClientCertificate})")]
+    public static partial void TlsEstablished(ILogger logger, long id, string remote, string protocol, string clientCertificate);
+
+    [LoggerMessage(14, LogLevel.Debug, "Connection {Id} from {Remote}: TLS failed: {Reason}")]
+    public static partial void TlsFailed(ILogger logger, long id, string remote, string reason);
 
     [LoggerMessage(20, LogLevel.Warning, "Connection {Id} from {Remote} refused a message: {Reason}")]
     public static partial void MessageRefused(ILogger logger, long id, string remote, string reason);
@@ -37,6 +46,9 @@ internal static partial class ServerLog
 
     [LoggerMessage(23, LogLevel.Warning, "Connection {Id} from {Remote} closed: {Reason}")]
     public static partial void ConnectionTimedOut(ILogger logger, long id, string remote, string reason);
+
+    [LoggerMessage(24, LogLevel.Warning, "Connection {Id} from {Remote} {Reason}")]
+    public static partial void ClientCertificateRefused(ILogger logger, long id, string remote, string reason);
 
     [LoggerMessage(30, LogLevel.Warning, "Accept on {Endpoint} failed ({Error}); retrying in {Delay} ms")]
     public static partial void AcceptFailed(ILogger logger, string endpoint, string error, int delay);

@@ -52,6 +52,7 @@ public sealed class TalkServer : IAsyncDisposable
         TimeProvider = options.TimeProvider;
         Journal = options.Journal;
         Acknowledge = options.Acknowledge;
+        Tls = options.Tls is { } tls ? new TlsTransport.Settings(tls) : null;
         _perAddress = options.MaxConnectionsPerAddress > 0 ? new ConcurrentDictionary<IPAddress, int>() : null;
     }
 
@@ -82,6 +83,9 @@ public sealed class TalkServer : IAsyncDisposable
     internal IMessageJournal? Journal { get; }
 
     internal bool Acknowledge { get; }
+
+    /// <summary>What every TLS connection shares, or null for plain TCP.</summary>
+    internal TlsTransport.Settings? Tls { get; }
 
     internal CancellationToken StoppingToken => _stopping.Token;
 
@@ -119,6 +123,15 @@ public sealed class TalkServer : IAsyncDisposable
             _listeners.Clear();
             Volatile.Write(ref _state, 3); // never served: nothing to stop
             throw;
+        }
+
+        if (Tls is { } tls)
+        {
+            var certificate = tls.Certificate;
+            string clients = tls.ClientAuthorities.Count == 0 ? "not requested"
+                : "required, issued by " + string.Join(" or ", tls.ClientAuthorities.Select(ca => ca.Subject));
+            ServerLog.TlsCertificate(Logger, CertificateFingerprint.Describe(certificate), CertificateFingerprint.FormatSha256(certificate),
+                certificate.NotAfter.ToUniversalTime(), clients);
         }
 
         foreach (var listener in _listeners)
@@ -338,14 +351,15 @@ public sealed class TalkServer : IAsyncDisposable
     /// <summary>
     /// Closes a refused connection at once: with one error line when it is a limit (so the client knows to retry),
     /// without a word when access control refused it. Logged at Warning, at most once a second with a count, so a
-    /// flood cannot flood the log.
+    /// flood cannot flood the log. With TLS the line is never sent: a TLS client would take plain text for a broken
+    /// handshake, and a handshake only to refuse would spend the CPU a flood is made to exhaust.
     /// </summary>
     private void Refuse(Socket socket, ConnectionInfo info, (string Reason, bool Silent) refusal)
     {
         Interlocked.Increment(ref _rejected);
         try
         {
-            if (!refusal.Silent)
+            if (!refusal.Silent && Tls is null)
             {
                 var frame = new System.Buffers.ArrayBufferWriter<byte>(128);
                 ServerReply.WriteError(refusal.Reason, Framer, frame);

@@ -116,6 +116,12 @@ public sealed class TalkServerOptions
     /// </summary>
     public IList<System.Net.IPNetwork> Deny { get; } = new List<System.Net.IPNetwork>();
 
+    /// <summary>
+    /// TLS for every connection: the handshake, then the greeting and messages encrypted. Default null: plain TCP,
+    /// byte-compatible with the classic C programs (which cannot speak TLS).
+    /// </summary>
+    public ServerTlsOptions? Tls { get; set; }
+
     /// <summary>Clock for receive timestamps and timeouts. Default <see cref="TimeProvider.System"/>; tests inject a fake.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
@@ -175,6 +181,7 @@ public sealed class TalkServerOptions
             throw new ArgumentException("Acknowledge needs a Journal: acknowledgements carry the journal id of a stored message");
         }
 
+        Tls?.Validate();
         ArgumentNullException.ThrowIfNull(Encoding);
         ArgumentNullException.ThrowIfNull(TimeProvider);
         try

@@ -85,6 +85,23 @@ internal static class ServeCommand
             Description = "Send 'ack <id>' to the client once each message is committed (fsynced) to the journal",
         };
 
+        var tlsCert = new Option<string>("--tls-cert")
+        {
+            Description = "Serve TLS with this certificate: PEM (its key in --tls-key or in the same file) or PKCS#12 without a password",
+            HelpName = "file",
+        };
+        var tlsKey = new Option<string>("--tls-key")
+        {
+            Description = "The PEM private key of --tls-cert",
+            HelpName = "file",
+        };
+        var tlsClientCa = new Option<string>("--tls-client-ca")
+        {
+            Description = "Mutual TLS: require a client certificate issued by this CA (PEM); others are refused in the handshake",
+            HelpName = "file",
+        };
+        var tlsHandshakeTimeout = CommonOptions.Duration("--tls-handshake-timeout", "Close a connection that has not completed the TLS handshake this long after connecting (0 = never)", TimeSpan.FromSeconds(10));
+
         var command = new Command("serve", "Listen for clients: greet each one, print every message it sends (one line each on stdout)");
         command.Add(port);
         command.Add(listen);
@@ -100,6 +117,10 @@ internal static class ServeCommand
         command.Add(journal);
         command.Add(noJournal);
         command.Add(ack);
+        command.Add(tlsCert);
+        command.Add(tlsKey);
+        command.Add(tlsClientCa);
+        command.Add(tlsHandshakeTimeout);
         common.AddTo(command);
         command.SetAction(async (result, _) =>
         {
@@ -139,6 +160,8 @@ internal static class ServeCommand
                 throw new UserErrorException(ExitCode.Usage, "--ack needs the journal: acknowledgements carry the journal id of a stored message (drop --no-journal)");
             }
 
+            options.Tls = LoadTls(result.GetValue(tlsCert), result.GetValue(tlsKey), result.GetValue(tlsClientCa),
+                result.GetResult(tlsHandshakeTimeout) is { Implicit: false } ? result.GetValue(tlsHandshakeTimeout) : null);
             return await RunAsync(options, journalPath, result.GetValue(common.Verbose), shutdown()).ConfigureAwait(false);
         });
         return command;
@@ -159,6 +182,7 @@ internal static class ServeCommand
             throw new UserErrorException(ExitCode.Usage, e.Message, e);
         }
 
+        using var certificate = options.Tls?.Certificate; // disposed after the server (declared before it)
         using var loggers = LoggerFactory.Create(builder => builder
             .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
             .AddSimpleConsole(o =>
@@ -177,6 +201,28 @@ internal static class ServeCommand
         await server.StartAsync(shutdown).ConfigureAwait(false);
         await server.RunAsync(shutdown).ConfigureAwait(false);
         return (int)ExitCode.Success;
+    }
+
+    private static ServerTlsOptions? LoadTls(string? certificate, string? key, string? clientCa, TimeSpan? handshakeTimeout)
+    {
+        if (certificate is null)
+        {
+            string? stray = key is not null ? "--tls-key" : clientCa is not null ? "--tls-client-ca" : handshakeTimeout is not null ? "--tls-handshake-timeout" : null;
+            return stray is null ? null : throw new UserErrorException(ExitCode.Usage, $"{stray} needs --tls-cert (the server's certificate)");
+        }
+
+        var tls = new ServerTlsOptions
+        {
+            Certificate = TlsFiles.LoadWithKey(certificate, key, "--tls-cert", "--tls-key"),
+            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
+        };
+        tls.IntermediateCertificates.AddRange(TlsFiles.LoadIntermediates(certificate, tls.Certificate));
+        if (clientCa is not null)
+        {
+            tls.ClientCertificateAuthorities.AddRange(TlsFiles.LoadCertificates(clientCa, "--tls-client-ca"));
+        }
+
+        return tls;
     }
 
     private static System.Net.IPNetwork[] ParseNetworks(ArgumentResult result)
