@@ -389,7 +389,12 @@ public sealed class SqliteMessageJournal : IMessageJournal
         }
 
         JournalLog.WriteFailedAgain(_logger, error, Path, messages, reason);
-        var failure = new JournalUnavailableException($"journal {Path} could not store the messages: {reason}", error);
+        // A failed fsync (SQLITE_IOERR_FSYNC, _DIR_FSYNC) comes after the commit's frames reached the WAL, which the
+        // next connection may recover as committed: those messages are "maybe stored", any other failure rolled back.
+        bool mayBeStored = error is SqliteException { SqliteExtendedErrorCode: 1034 or 1290 };
+        var failure = mayBeStored
+            ? new JournalUnavailableException($"journal {Path} could not make the messages durable: {reason}", error, mayBeStored: true)
+            : new JournalUnavailableException($"journal {Path} could not store the messages: {reason}", error);
         foreach (var pending in group)
         {
             pending.TrySetException(failure);

@@ -155,7 +155,8 @@ internal sealed class ConnectionHandler
         {
             reason = "journal unavailable";
             ServerLog.JournalRefused(log, Info.Id, Info.Remote, e.Message);
-            await RefuseAsync($"messages not stored: {e.Message}").ConfigureAwait(false);
+            // Never acknowledged either way; "may not" when the journal cannot tell (see MayBeStored).
+            await RefuseAsync(e.MayBeStored ? $"messages may not be stored: {e.Message}" : $"messages not stored: {e.Message}").ConfigureAwait(false);
         }
         catch (TlsFailedException e)
         {

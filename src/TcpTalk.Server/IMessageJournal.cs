@@ -20,5 +20,15 @@ public interface IMessageJournal : IAsyncDisposable
 }
 
 /// <summary>The journal could not store messages; none of the batch's messages may be acknowledged.</summary>
-public sealed class JournalUnavailableException(string message, Exception? innerException = null)
-    : IOException(message, innerException);
+/// <param name="message">One sentence for the operator and the client.</param>
+/// <param name="innerException">The storage error.</param>
+/// <param name="mayBeStored">
+/// True when the failure came after the messages were written, at the durability point (a failed fsync): they may
+/// turn out stored after all, so the client is told "may not be stored" rather than "not stored".
+/// </param>
+public sealed class JournalUnavailableException(string message, Exception? innerException = null, bool mayBeStored = false)
+    : IOException(message, innerException)
+{
+    /// <summary>Whether the messages may be in the journal despite the failure (see the constructor).</summary>
+    public bool MayBeStored { get; } = mayBeStored;
+}

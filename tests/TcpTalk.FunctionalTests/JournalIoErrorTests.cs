@@ -33,8 +33,8 @@ public sealed class JournalIoErrorTests(ITestOutputHelper output) : IDisposable
     public async Task FailingFsyncsAreRefusedNeverAcknowledgedAndTheJournalRecovers()
     {
         // After a failed fsync the commit's frames are in the WAL all the same, and SQLite's WAL recovery on the next
-        // connection may count them as committed: a message refused as "not stored" may then be in the journal
-        // (never acknowledged, so no promise is broken; see docs/RELIABILITY.md). Only the promise is asserted.
+        // connection may count them as committed, so the client is told "may not be stored" and the message may then
+        // be in the journal (never acknowledged, so no promise is broken; see docs/RELIABILITY.md).
         bool refusedStored = await InjectAsync("fsync");
         output.WriteLine($"fsync EIO: the message refused as not stored {(refusedStored ? "is" : "is not")} in the journal");
     }
@@ -66,7 +66,10 @@ public sealed class JournalIoErrorTests(ITestOutputHelper output) : IDisposable
                 {
                     var reply = await client.SendAsync(refused);
                     Assert.Null(reply.AckId);
-                    Assert.Equal($"error: messages not stored: journal {Db} could not store the messages: an I/O error occurred", reply.Frame);
+                    // A failed write rolls back: "not stored". A failed fsync leaves the frames in the WAL: "may not be".
+                    Assert.Equal(syscall == "fsync"
+                        ? $"error: messages may not be stored: journal {Db} could not make the messages durable: an I/O error occurred"
+                        : $"error: messages not stored: journal {Db} could not store the messages: an I/O error occurred", reply.Frame);
                     Assert.Equal("", await client.ReadToEndAsync());
                 }
 
