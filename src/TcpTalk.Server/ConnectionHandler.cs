@@ -34,6 +34,7 @@ internal sealed class ConnectionHandler
     private volatile bool _stopping;
 
     // Timestamps (TimeProvider ticks) read by the server's once-a-second sweep; 0 means "not running".
+    private readonly long _openedAt;
     private long _lastMessageAt;
     private long _messageStartedAt;
     private long _sendStartedAt;
@@ -46,7 +47,7 @@ internal sealed class ConnectionHandler
         _transport = server.Tls is { } tls ? new TlsTransport(socket, tls, server.TimeProvider, server.StoppingToken) : new SocketTransport(socket);
         _framer = server.Framer;
         Info = info;
-        _lastMessageAt = server.TimeProvider.GetTimestamp(); // the sweep may look before RunAsync starts
+        _openedAt = _lastMessageAt = server.TimeProvider.GetTimestamp(); // the sweep may look before RunAsync starts
     }
 
     public ConnectionInfo Info { get; }
@@ -128,6 +129,8 @@ internal sealed class ConnectionHandler
             ServerLog.ConnectionOpened(log, Info.Id, Info.Protocol, Info.Local, Info.Remote);
         }
 
+        _server.Metrics.Accepted();
+
         try
         {
             await _transport.StartAsync().ConfigureAwait(false);
@@ -196,6 +199,7 @@ internal sealed class ConnectionHandler
                 ServerLog.ConnectionClosed(log, Info.Id, Info.Protocol, Info.Local, Info.Remote, _messages, _bytes, reason);
             }
 
+            _server.Metrics.Closed(_server.TimeProvider.GetElapsedTime(_openedAt));
             _server.OnConnectionClosed(this);
         }
     }
@@ -382,11 +386,17 @@ internal sealed class ConnectionHandler
         var batch = new MessageBatch(Info, _server.TimeProvider.GetUtcNow(), _server.Encoding, buffer, _ranges.AsMemory(0, count));
         if (_server.Journal is { } journal)
         {
+            long started = _server.Metrics.TimesCommits ? _server.TimeProvider.GetTimestamp() : 0;
             long first = await journal.AppendAsync(batch, CancellationToken.None).ConfigureAwait(false);
             batch = batch with { FirstJournalId = first };
+            if (started != 0)
+            {
+                _server.Metrics.Committed(_server.TimeProvider.GetElapsedTime(started));
+            }
         }
 
         _messages += count;
+        _server.Metrics.Received(batch);
         await _server.Sink.OnMessagesAsync(batch, CancellationToken.None).ConfigureAwait(false);
         if (_server.Acknowledge)
         {
@@ -406,6 +416,7 @@ internal sealed class ConnectionHandler
             }
 
             await SendAllAsync(frames.AsMemory(0, length)).ConfigureAwait(false);
+            _server.Metrics.AcksSent(count);
         }
         finally
         {

@@ -52,6 +52,7 @@ public sealed class TalkServer : IAsyncDisposable
         TimeProvider = options.TimeProvider;
         Journal = options.Journal;
         Acknowledge = options.Acknowledge;
+        Metrics = new ServerMetrics(options.MeterFactory);
         Tls = options.Tls is { } tls ? new TlsTransport.Settings(tls) : null;
         _perAddress = options.MaxConnectionsPerAddress > 0 ? new ConcurrentDictionary<IPAddress, int>() : null;
     }
@@ -81,6 +82,8 @@ public sealed class TalkServer : IAsyncDisposable
     internal TimeProvider TimeProvider { get; }
 
     internal IMessageJournal? Journal { get; }
+
+    internal ServerMetrics Metrics { get; }
 
     internal bool Acknowledge { get; }
 
@@ -316,23 +319,23 @@ public sealed class TalkServer : IAsyncDisposable
     }
 
     /// <summary>Why <paramref name="info"/> may not be served, or null. Reserves a per-address slot when it may.</summary>
-    private (string Reason, bool Silent)? Refusal(ConnectionInfo info)
+    private (string Reason, bool Silent, string Kind)? Refusal(ConnectionInfo info)
     {
         var address = info.RemoteAddress;
         if (_options.Deny.Count > 0 && _options.Deny.Any(n => n.Contains(address)))
         {
-            return ("address denied", true);
+            return ("address denied", true, "denied");
         }
 
         if (_options.Allow.Count > 0 && !_options.Allow.Any(n => n.Contains(address)))
         {
-            return ("address not allowed", true);
+            return ("address not allowed", true, "not_allowed");
         }
 
         int max = _options.MaxConnections;
         if (max > 0 && _connections.Count >= max)
         {
-            return ($"server busy: {max} connections open (the limit); try again later", false);
+            return ($"server busy: {max} connections open (the limit); try again later", false, "max_connections");
         }
 
         if (_perAddress is not null)
@@ -341,7 +344,7 @@ public sealed class TalkServer : IAsyncDisposable
             if (_perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit)
             {
                 _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
-                return ($"too many connections from {address}: {limit} open (the limit)", false);
+                return ($"too many connections from {address}: {limit} open (the limit)", false, "max_connections_per_address");
             }
         }
 
@@ -354,9 +357,10 @@ public sealed class TalkServer : IAsyncDisposable
     /// flood cannot flood the log. With TLS the line is never sent: a TLS client would take plain text for a broken
     /// handshake, and a handshake only to refuse would spend the CPU a flood is made to exhaust.
     /// </summary>
-    private void Refuse(Socket socket, ConnectionInfo info, (string Reason, bool Silent) refusal)
+    private void Refuse(Socket socket, ConnectionInfo info, (string Reason, bool Silent, string Kind) refusal)
     {
         Interlocked.Increment(ref _rejected);
+        Metrics.Rejected(refusal.Kind);
         try
         {
             if (!refusal.Silent && Tls is null)

@@ -122,6 +122,12 @@ public sealed class TalkServerOptions
     /// </summary>
     public ServerTlsOptions? Tls { get; set; }
 
+    /// <summary>
+    /// Creates the meter <c>TcpTalk.Server</c> (dependency injection passes the host's). Default null: one meter shared
+    /// by every server of the process. Tests pass their own to observe one server alone.
+    /// </summary>
+    public System.Diagnostics.Metrics.IMeterFactory? MeterFactory { get; set; }
+
     /// <summary>Clock for receive timestamps and timeouts. Default <see cref="TimeProvider.System"/>; tests inject a fake.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

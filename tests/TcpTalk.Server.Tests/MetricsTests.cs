@@ -1,0 +1,117 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Sockets;
+using TcpTalk.Server;
+
+namespace TcpTalk.Server.Tests;
+
+/// <summary>The meter TcpTalk.Server, read the way dotnet-counters reads it: through a MeterListener.</summary>
+public sealed class MetricsTests : IDisposable
+{
+    private readonly TestMeterFactory _meters = new();
+    private readonly MeterListener _listener = new();
+    private readonly Dictionary<string, List<(double Value, string? Reason)>> _seen = [];
+
+    public MetricsTests()
+    {
+        _listener.InstrumentPublished = (instrument, listener) =>
+        {
+            if (_meters.Created.Contains(instrument.Meter))
+            {
+                listener.EnableMeasurementEvents(instrument);
+            }
+        };
+        _listener.SetMeasurementEventCallback<long>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<int>((i, v, tags, _) => Record(i, v, tags));
+        _listener.SetMeasurementEventCallback<double>((i, v, tags, _) => Record(i, v, tags));
+        _listener.Start();
+    }
+
+    public void Dispose()
+    {
+        _listener.Dispose();
+        _meters.Dispose();
+    }
+
+    private void Record(Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        string? reason = null;
+        foreach (var tag in tags)
+        {
+            if (tag.Key == "reason")
+            {
+                reason = tag.Value as string;
+            }
+        }
+
+        lock (_seen)
+        {
+            if (!_seen.TryGetValue(instrument.Name, out var list))
+            {
+                _seen[instrument.Name] = list = [];
+            }
+
+            list.Add((value, reason));
+        }
+    }
+
+    private List<(double Value, string? Reason)> Seen(string name)
+    {
+        lock (_seen)
+        {
+            return _seen.TryGetValue(name, out var list) ? [.. list] : [];
+        }
+    }
+
+    [Fact]
+    public async Task EveryInstrumentReportsWhatHappened()
+    {
+        await using var journal = new FakeJournal();
+        var options = new TalkServerOptions { MeterFactory = _meters, MaxConnections = 1, Journal = journal, Acknowledge = true };
+        options.Listen.Add(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var server = new TalkServer(options, MessageSinks.None);
+        await server.StartAsync();
+
+        using var served = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await served.ConnectAsync(server.BoundEndpoints[0]);
+        await Loopback.ReadAsync(served, frames: 1);
+        using (var refused = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
+        {
+            await refused.ConnectAsync(server.BoundEndpoints[0]);
+            await Loopback.ReadAsync(refused);
+        }
+
+        await served.SendAsync("ab\0cde\0"u8.ToArray());
+        served.Shutdown(SocketShutdown.Send);
+        Assert.Equal("ack 100\0ack 101\0", await Loopback.ReadAsync(served));
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0 && Seen("tcptalk.server.session_duration").Count == 1);
+
+        Assert.Equal(1, Seen("tcptalk.server.connections_accepted").Sum(m => m.Value));
+        Assert.Equal([(1.0, "max_connections")], Seen("tcptalk.server.connections_rejected"));
+        Assert.Equal(0, Seen("tcptalk.server.active_connections").Sum(m => m.Value));
+        Assert.Equal(2, Seen("tcptalk.server.messages_received").Sum(m => m.Value));
+        Assert.Equal(5, Seen("tcptalk.server.bytes_received").Sum(m => m.Value));
+        Assert.Equal([2.0, 3.0], Seen("tcptalk.server.message_size").Select(m => m.Value).Order());
+        Assert.Equal(2, Seen("tcptalk.server.acks_sent").Sum(m => m.Value));
+        Assert.NotEmpty(Seen("tcptalk.server.journal_commit_latency"));
+        Assert.All(Seen("tcptalk.server.session_duration"), m => Assert.True(m.Value >= 0));
+    }
+
+    private sealed class TestMeterFactory : IMeterFactory
+    {
+        public List<Meter> Created { get; } = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options);
+            lock (Created)
+            {
+                Created.Add(meter);
+            }
+
+            return meter;
+        }
+
+        public void Dispose() => Created.ForEach(m => m.Dispose());
+    }
+}
