@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 using TcpTalk.Protocol;
 
 namespace TcpTalk.Server;
@@ -33,13 +34,16 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
     private readonly Task _flusher;
     private readonly LineBuffer _buffer = new(FlushThreshold * 2);
     private readonly byte[] _timestamp = new byte[24];
+    private readonly MessageOutputFormat _format;
+    private Utf8JsonWriter? _json;
     private long _timestampMillis = -1;
     private bool _signalled;
     private Exception? _failure;
 
     /// <summary>Creates the output on <paramref name="stream"/>, which it does not own.</summary>
-    public MessageOutput(Stream stream)
+    public MessageOutput(Stream stream, MessageOutputFormat format = MessageOutputFormat.Text)
     {
+        _format = format;
         _stream = stream ?? throw new ArgumentNullException(nameof(stream));
         _flusher = Task.Run(FlushWhenIdleAsync);
     }
@@ -52,6 +56,13 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
             if (_failure is not null)
             {
                 // stdout is gone (closed pipe): keep serving; the journal, if any, still has the messages.
+                return ValueTask.CompletedTask;
+            }
+
+            if (_format == MessageOutputFormat.Json)
+            {
+                WriteJsonLocked(batch);
+                SignalLocked();
                 return ValueTask.CompletedTask;
             }
 
@@ -74,14 +85,70 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
                 }
             }
 
-            if (_buffer.Length > 0 && !_signalled)
-            {
-                _signalled = true;
-                _dirty.Release();
-            }
+            SignalLocked();
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void SignalLocked()
+    {
+        if (_buffer.Length > 0 && !_signalled)
+        {
+            _signalled = true;
+            _dirty.Release();
+        }
+    }
+
+    /// <summary>
+    /// One JSON object per line, with the field names of <c>tcptalk messages --json</c>: id (journal id, null without a
+    /// journal), received_at, local_address, local_port, client_address, client_port, connection_id, code_page, text
+    /// (decoded as is; JSON escaping makes it safe), raw (the exact bytes, base64: authoritative when text could not
+    /// be decoded).
+    /// </summary>
+    private void WriteJsonLocked(MessageBatch batch)
+    {
+        var connection = batch.Connection;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (_json is null)
+            {
+                _json = new Utf8JsonWriter(_buffer);
+            }
+            else
+            {
+                _json.Reset(_buffer);
+            }
+
+            var raw = batch[i];
+            _json.WriteStartObject();
+            if (batch.FirstJournalId > 0)
+            {
+                _json.WriteNumber("id", batch.FirstJournalId + i);
+            }
+            else
+            {
+                _json.WriteNull("id");
+            }
+
+            _json.WriteString("received_at", batch.ReceivedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", System.Globalization.CultureInfo.InvariantCulture));
+            _json.WriteString("local_address", connection.LocalAddress.ToString());
+            _json.WriteNumber("local_port", connection.LocalPort);
+            _json.WriteString("client_address", connection.RemoteAddress.ToString());
+            _json.WriteNumber("client_port", connection.RemotePort);
+            _json.WriteNumber("connection_id", connection.Id);
+            _json.WriteNumber("code_page", batch.Encoding.CodePage);
+            _json.WriteString("text", batch.Encoding.GetString(raw));
+            _json.WriteBase64String("raw", raw);
+            _json.WriteEndObject();
+            _json.Flush();
+            _buffer.GetSpan(1)[0] = (byte)'\n';
+            _buffer.Advance(1);
+            if (_buffer.Length >= FlushThreshold)
+            {
+                WriteBufferLocked();
+            }
+        }
     }
 
     /// <summary>Writes buffered lines to the stream and flushes it.</summary>
@@ -114,6 +181,7 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
         }
 
         Flush();
+        _json?.Dispose();
         _stop.Dispose();
         _dirty.Dispose();
     }
@@ -212,4 +280,14 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
             }
         }
     }
+}
+
+/// <summary>How <see cref="MessageOutput"/> writes each message.</summary>
+public enum MessageOutputFormat
+{
+    /// <summary><c>&lt;UTC time&gt; &lt;client-ip&gt;:&lt;port&gt; &lt;escaped text&gt;</c>, one line per message. The default.</summary>
+    Text,
+
+    /// <summary>One JSON object per line (JSON Lines), the fields of <c>tcptalk messages --json</c>.</summary>
+    Json,
 }

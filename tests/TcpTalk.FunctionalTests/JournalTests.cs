@@ -85,4 +85,18 @@ public sealed class JournalTests : IDisposable
         follow.Signal("TERM");
         Assert.Equal(0, await follow.WaitForExitAsync());
     }
+
+    [Fact]
+    public async Task ServeJsonOutputMatchesMessagesJson()
+    {
+        await using var server = await Tcptalk.ServeAsync("--journal", Db, "--output", "json");
+        var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "one", "two"]);
+        Assert.Equal(0, code);
+        await server.Process.WaitForLineAsync(l => l.Contains("\"text\":\"two\"", StringComparison.Ordinal));
+        Assert.Equal(0, await server.StopAsync());
+
+        var (listed, stdout, _) = await Tcptalk.RunAsync(["messages", "--journal", Db, "--json"]);
+        Assert.Equal(0, listed);
+        Assert.Equal(stdout, server.Process.Stdout);
+    }
 }

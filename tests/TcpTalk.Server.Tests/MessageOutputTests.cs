@@ -68,4 +68,22 @@ public class MessageOutputTests
         Assert.True(write.IsCompletedSuccessfully);
         output.Flush();
     }
+
+    [Fact]
+    public async Task JsonOutputIsOneObjectPerMessageWithExactBytes()
+    {
+        using var stream = new MemoryStream();
+        var output = new MessageOutput(stream, MessageOutputFormat.Json);
+        var at = new DateTimeOffset(2026, 11, 25, 15, 4, 5, 678, TimeSpan.Zero);
+        var batch = Batch(new IPEndPoint(IPAddress.Parse("::ffff:10.1.2.3"), 5000), at, MessageText.Utf8, "tab\there"u8.ToArray(), [0xFF]);
+        await output.OnMessagesAsync(batch with { FirstJournalId = 41 }, default);
+        await output.DisposeAsync();
+
+        Assert.Equal(
+            "{\"id\":41,\"received_at\":\"2026-11-25T15:04:05.678000Z\",\"local_address\":\"127.0.0.1\",\"local_port\":12345," +
+            "\"client_address\":\"10.1.2.3\",\"client_port\":5000,\"connection_id\":7,\"code_page\":65001,\"text\":\"tab\\there\",\"raw\":\"dGFiCWhlcmU=\"}\n" +
+            "{\"id\":42,\"received_at\":\"2026-11-25T15:04:05.678000Z\",\"local_address\":\"127.0.0.1\",\"local_port\":12345," +
+            "\"client_address\":\"10.1.2.3\",\"client_port\":5000,\"connection_id\":7,\"code_page\":65001,\"text\":\"\\uFFFD\",\"raw\":\"/w==\"}\n",
+            Encoding.UTF8.GetString(stream.ToArray()));
+    }
 }

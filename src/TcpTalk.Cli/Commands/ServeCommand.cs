@@ -102,6 +102,28 @@ internal static class ServeCommand
         };
         var tlsHandshakeTimeout = CommonOptions.Duration("--tls-handshake-timeout", "Close a connection that has not completed the TLS handshake this long after connecting (0 = never)", TimeSpan.FromSeconds(10));
 
+        var output = new Option<MessageOutputFormat>("--output")
+        {
+            Description = "How received messages are printed on stdout: text (one line each) or json (JSON Lines, the fields of 'messages --json')",
+            DefaultValueFactory = _ => MessageOutputFormat.Text,
+            CustomParser = r =>
+            {
+                string text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
+                if (text.Equals("json", StringComparison.OrdinalIgnoreCase))
+                {
+                    return MessageOutputFormat.Json;
+                }
+
+                if (!text.Equals("text", StringComparison.OrdinalIgnoreCase))
+                {
+                    r.AddError($"--output must be text or json, not '{text}'");
+                }
+
+                return MessageOutputFormat.Text;
+            },
+            HelpName = "text|json",
+        };
+
         var command = new Command("serve", "Listen for clients: greet each one, print every message it sends (one line each on stdout)");
         command.Add(port);
         command.Add(listen);
@@ -114,6 +136,7 @@ internal static class ServeCommand
         command.Add(writeTimeout);
         command.Add(allow);
         command.Add(deny);
+        command.Add(output);
         command.Add(journal);
         command.Add(noJournal);
         command.Add(ack);
@@ -162,12 +185,12 @@ internal static class ServeCommand
 
             options.Tls = LoadTls(result.GetValue(tlsCert), result.GetValue(tlsKey), result.GetValue(tlsClientCa),
                 result.GetResult(tlsHandshakeTimeout) is { Implicit: false } ? result.GetValue(tlsHandshakeTimeout) : null);
-            return await RunAsync(options, journalPath, result.GetValue(common.Verbose), shutdown()).ConfigureAwait(false);
+            return await RunAsync(options, journalPath, result.GetValue(output), result.GetValue(common.Verbose), shutdown()).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(TalkServerOptions options, string? journalPath, bool verbose, CancellationToken shutdown)
+    private static async Task<int> RunAsync(TalkServerOptions options, string? journalPath, MessageOutputFormat format, bool verbose, CancellationToken shutdown)
     {
         try
         {
@@ -192,7 +215,7 @@ internal static class ServeCommand
                 o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
             })
             .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-        await using var output = new MessageOutput(Console.OpenStandardOutput());
+        await using var output = new MessageOutput(Console.OpenStandardOutput(), format);
         // Disposed after the server (declared before it): connections still appending finish first.
         await using var journal = journalPath is null ? null : SqliteMessageJournal.Open(journalPath,
             new JournalOptions { Durability = options.Acknowledge ? JournalDurability.Full : JournalDurability.Normal }, loggers);
