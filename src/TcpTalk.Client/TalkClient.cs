@@ -126,7 +126,7 @@ public sealed class TalkClient : IAsyncDisposable
             }
             catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
             {
-                throw new TalkTimeoutException($"no answer from {target} within {Seconds(options.ConnectTimeout)}");
+                throw new TalkTimeoutException($"no answer from {target} within {DurationText.Format(options.ConnectTimeout)}");
             }
         }
 
@@ -252,7 +252,7 @@ public sealed class TalkClient : IAsyncDisposable
         }
         catch (TimeoutException)
         {
-            throw new TalkTimeoutException($"server did not close the connection within {Seconds(_options.ResponseTimeout)} after the last message");
+            throw new TalkTimeoutException($"server did not close the connection within {DurationText.Format(_options.ResponseTimeout)} after the last message");
         }
 
         ThrowIfServerGone(beforeSending: false);
@@ -333,7 +333,7 @@ public sealed class TalkClient : IAsyncDisposable
         {
             ThrowIfServerGone(beforeSending: false);
             throw new NotAcknowledgedException(MessagesSent, acked,
-                $"{MessagesSent - acked.Count} of {MessagesSent} message(s) were not acknowledged within {Seconds(_options.AckTimeout)}; they may not be stored");
+                $"{MessagesSent - acked.Count} of {MessagesSent} message(s) were not acknowledged within {DurationText.Format(_options.AckTimeout)}; they may not be stored");
         }
     }
 
@@ -371,7 +371,7 @@ public sealed class TalkClient : IAsyncDisposable
         }
         catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TalkTimeoutException($"connected to {target} but no greeting arrived within {Seconds(_options.ResponseTimeout)}");
+            throw new TalkTimeoutException($"connected to {target} but no greeting arrived within {DurationText.Format(_options.ResponseTimeout)}");
         }
         catch (MessageTooLongException e)
         {
@@ -477,5 +477,4 @@ public sealed class TalkClient : IAsyncDisposable
     private static bool IsPeerGone(SocketError error) => error is SocketError.ConnectionReset or SocketError.ConnectionAborted
         or SocketError.Shutdown or SocketError.NetworkReset or SocketError.NotConnected;
 
-    private static string Seconds(TimeSpan time) => time.TotalSeconds >= 1 ? $"{time.TotalSeconds:0.###} s" : $"{time.TotalMilliseconds:0} ms";
 }

@@ -59,7 +59,7 @@ internal sealed class TlsClientHandshake(ClientTlsOptions options, string host, 
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TlsHandshakeException($"TLS handshake with {target} did not complete within {Seconds(timeout)}");
+            throw new TlsHandshakeException($"TLS handshake with {target} did not complete within {DurationText.Format(timeout)}");
         }
         catch (Exception e) when (e is AuthenticationException or IOException or SocketException)
         {
@@ -226,5 +226,4 @@ internal sealed class TlsClientHandshake(ClientTlsOptions options, string host, 
         return names.Count == 0 ? certificate.Subject : string.Join(", ", names);
     }
 
-    private static string Seconds(TimeSpan time) => time.TotalSeconds >= 1 ? $"{time.TotalSeconds:0.###} s" : $"{time.TotalMilliseconds:0} ms";
 }

@@ -69,15 +69,15 @@ internal sealed class ConnectionHandler
         long messageStarted = Volatile.Read(ref _messageStartedAt);
         if (write > TimeSpan.Zero && sendStarted != 0 && time.GetElapsedTime(sendStarted, now) > write)
         {
-            reason = $"client did not read for {Seconds(write)} (write timeout)";
+            reason = $"client did not read for {DurationText.Format(write)} (write timeout)";
         }
         else if (message > TimeSpan.Zero && messageStarted != 0 && time.GetElapsedTime(messageStarted, now) > message)
         {
-            reason = $"message not completed within {Seconds(message)} of its first byte (message timeout)";
+            reason = $"message not completed within {DurationText.Format(message)} of its first byte (message timeout)";
         }
         else if (idle > TimeSpan.Zero && time.GetElapsedTime(Volatile.Read(ref _lastMessageAt), now) > idle)
         {
-            reason = $"no complete message for {Seconds(idle)} (idle timeout)";
+            reason = $"no complete message for {DurationText.Format(idle)} (idle timeout)";
         }
 
         if (reason is null || Interlocked.CompareExchange(ref _expiredBecause, reason, null) is not null)
@@ -115,8 +115,6 @@ internal sealed class ConnectionHandler
     }
 
     private sealed class ConnectionExpiredException(string reason) : Exception(reason);
-
-    private static string Seconds(TimeSpan time) => time.TotalSeconds >= 1 ? $"{time.TotalSeconds:0.###} s" : $"{time.TotalMilliseconds:0} ms";
 
     /// <summary>Serves the connection to its end. Never throws: every failure ends this connection only.</summary>
     public async Task RunAsync()

@@ -4,6 +4,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using TcpTalk.Protocol;
 
 namespace TcpTalk.Server;
 
@@ -72,7 +73,7 @@ internal sealed class TlsTransport : ConnectionTransport
         }
         catch (OperationCanceledException) when (!_stopping.IsCancellationRequested)
         {
-            throw new TlsFailedException($"no TLS handshake within {Seconds(_settings.HandshakeTimeout)} (handshake timeout)");
+            throw new TlsFailedException($"no TLS handshake within {DurationText.Format(_settings.HandshakeTimeout)} (handshake timeout)");
         }
         catch (Exception e) when (e is AuthenticationException or IOException or SocketException)
         {
@@ -233,8 +234,6 @@ internal sealed class TlsTransport : ConnectionTransport
         IOException => "client closed the connection during the TLS handshake",
         _ => $"TLS handshake failed ({e.GetType().Name}: {e.Message})",
     };
-
-    private static string Seconds(TimeSpan time) => time.TotalSeconds >= 1 ? $"{time.TotalSeconds:0.###} s" : $"{time.TotalMilliseconds:0} ms";
 
     /// <summary>What every TLS connection of one server shares, prepared once at server start.</summary>
     internal sealed class Settings
