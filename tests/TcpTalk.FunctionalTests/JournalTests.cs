@@ -99,4 +99,21 @@ public sealed class JournalTests : IDisposable
         Assert.Equal(0, listed);
         Assert.Equal(stdout, server.Process.Stdout);
     }
+
+    [Fact]
+    public async Task MessagesFromTakesAnAddressOrANetworkWithHostBits()
+    {
+        await using (var server = await Tcptalk.ServeAsync("--journal", Db))
+        {
+            var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "local"]);
+            Assert.Equal(0, code);
+            await server.Process.WaitForLineAsync(l => l.EndsWith(" local", StringComparison.Ordinal));
+            Assert.Equal(0, await server.StopAsync());
+        }
+
+        var (_, around, _) = await Tcptalk.RunAsync(["messages", "--journal", Db, "--from", "127.0.0.9/24"]);
+        Assert.Single(around, l => l.EndsWith(" local", StringComparison.Ordinal));
+        var (_, elsewhere, _) = await Tcptalk.RunAsync(["messages", "--journal", Db, "--from", "[::1]"]);
+        Assert.Empty(elsewhere);
+    }
 }

@@ -239,4 +239,14 @@ public class ServeTests
         Assert.Contains("--framing must be nul or line, not 'crlf'", line, StringComparison.Ordinal);
         Assert.Contains("--max-message-bytes must be between 1 and", line, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task AccessRulesWithHostBitsAreRefusedWithTheNetworkMeant()
+    {
+        var (code, _, stderr) = await Tcptalk.RunAsync(["serve", "--no-journal", "--allow", "10.1.2.3/8", "--deny", "nonsense"]);
+        Assert.Equal(2, code);
+        var line = Assert.Single(stderr);
+        Assert.Contains("--allow '10.1.2.3/8': bits are set after the /8 prefix (did you mean 10.0.0.0/8?)", line, StringComparison.Ordinal);
+        Assert.Contains("--deny 'nonsense': not an IP address or network", line, StringComparison.Ordinal);
+    }
 }

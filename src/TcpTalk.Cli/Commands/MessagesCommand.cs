@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -269,52 +268,13 @@ internal static class MessagesCommand
     private static IPNetwork? ParseFrom(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value.Trim() : string.Empty;
-        string address = text;
-        int? prefix = null;
-        int slash = text.IndexOf('/', StringComparison.Ordinal);
-        if (slash >= 0)
+        if (NetworkText.TryParse(text, maskHostBits: true, out var network, out string? error))
         {
-            address = text[..slash];
-            if (!int.TryParse(text.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out int bits))
-            {
-                result.AddError($"--from '{text}': the prefix length after '/' is not a number");
-                return null;
-            }
-
-            prefix = bits;
+            return network;
         }
 
-        if (address.StartsWith('[') && address.EndsWith(']'))
-        {
-            address = address[1..^1];
-        }
-
-        if (!IPAddress.TryParse(address, out var ip))
-        {
-            result.AddError($"--from '{text}' is not an IP address or network (examples: 192.0.2.7, 2001:db8::1, 192.0.2.0/24)");
-            return null;
-        }
-
-        int maxBits = ip.AddressFamily == AddressFamily.InterNetwork ? 32 : 128;
-        if (prefix is < 0 || prefix > maxBits)
-        {
-            result.AddError($"--from '{text}': the prefix length must be between 0 and {maxBits}");
-            return null;
-        }
-
-        return new IPNetwork(Mask(ip, prefix ?? maxBits), prefix ?? maxBits);
-    }
-
-    private static IPAddress Mask(IPAddress address, int bits)
-    {
-        byte[] bytes = address.GetAddressBytes();
-        for (int i = 0; i < bytes.Length; i++)
-        {
-            int keep = Math.Clamp(bits - i * 8, 0, 8);
-            bytes[i] &= (byte)(0xFF << (8 - keep));
-        }
-
-        return new IPAddress(bytes);
+        result.AddError($"--from '{text}': {error}");
+        return null;
     }
 }
 

@@ -250,19 +250,17 @@ internal static class ServeCommand
 
     private static System.Net.IPNetwork[] ParseNetworks(ArgumentResult result)
     {
+        string option = result.Parent is OptionResult parent ? parent.Option.Name : "network";
         var networks = new List<System.Net.IPNetwork>();
         foreach (var token in result.Tokens)
         {
-            string text = token.Value.Contains('/', StringComparison.Ordinal) ? token.Value
-                : IPAddress.TryParse(token.Value, out var single) ? $"{single}/{(single.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? 128 : 32)}"
-                : token.Value;
-            if (System.Net.IPNetwork.TryParse(text, out var network))
+            if (NetworkText.TryParse(token.Value, maskHostBits: false, out var network, out string? error))
             {
                 networks.Add(network);
             }
             else
             {
-                result.AddError($"'{token.Value}' is not a network in CIDR form (e.g. 192.0.2.0/24, 2001:db8::/32, 127.0.0.1)");
+                result.AddError($"{option} '{token.Value}': {error}");
             }
         }
 
