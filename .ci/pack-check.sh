@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Packs every package into artifacts/packages and checks them as a user gets them:
+#  1. each library package has its README, its XML docs and a .snupkg beside it;
+#  2. the tcptalk tool installs from that folder into a fresh --tool-path, prints the version of Directory.Build.props
+#     and does a serve/send round trip on 127.0.0.1 with its journal (the JIT build with the bundled native SQLite);
+#  3. the C# example of each library package's README (taken from inside the .nupkg) builds against the packages,
+#     and the Server and Client examples talk to each other; the Journal example reads the tool's journal.
+# Our packages restore into a temporary packages folder, so a stale copy of the same version in the user's NuGet
+# cache can never stand in for the build; everything else restores from the usual sources (the user cache first).
+# Every wait is bounded; the servers started here are stopped by their PID with SIGTERM.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+started=$SECONDS
+
+version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
+libraries=(TcpTalk.Protocol TcpTalk.Client TcpTalk.Server TcpTalk.Journal)
+packages=$PWD/artifacts/packages
+user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
+work=$(mktemp -d)
+servers=()
+cleanup() {
+  for pid in "${servers[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() { echo "pack-check: $*" >&2; exit 1; }
+
+# wait_for FILE PATTERN SECONDS: until a line of FILE matches PATTERN (grep -E), or fail.
+wait_for() {
+  local deadline=$((SECONDS + $3))
+  until grep -qE "$2" "$1" 2>/dev/null; do
+    [ $SECONDS -lt $deadline ] || { cat "$1" >&2 || true; fail "no line matching '$2' in $1 after $3 s"; }
+    sleep 0.1
+  done
+}
+
+# stop PID: SIGTERM, then wait up to 20 s for it to exit; sets $stopped_code to its exit code.
+stop() {
+  local pid=$1 deadline=$((SECONDS + 20)) kept=() p
+  kill -TERM "$pid"
+  while kill -0 "$pid" 2>/dev/null && [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" != Z ]; do
+    [ $SECONDS -lt $deadline ] || fail "process $pid did not stop within 20 s of SIGTERM"
+    sleep 0.1
+  done
+  stopped_code=0
+  wait "$pid" || stopped_code=$?
+  for p in "${servers[@]}"; do [ "$p" = "$pid" ] || kept+=("$p"); done
+  servers=("${kept[@]}")
+}
+
+echo "== dotnet pack (version $version)"
+rm -rf "$packages"
+dotnet pack TcpTalk.slnx -c Release -o "$packages" -nologo -clp:ErrorsOnly
+packed=$SECONDS
+
+echo "== package contents"
+for id in "${libraries[@]}" tcptalk; do
+  nupkg=$packages/$id.$version.nupkg
+  [ -f "$nupkg" ] || fail "missing $nupkg"
+  [ -f "${nupkg%.nupkg}.snupkg" ] || fail "missing the symbols package ${nupkg%.nupkg}.snupkg"
+  files=$(unzip -Z1 "$nupkg")
+  grep -qx 'README.md' <<<"$files" || fail "$id: no README.md in the package"
+  unzip -p "$nupkg" "$id.nuspec" | grep -q '<readme>README.md</readme>' || fail "$id: the nuspec names no readme"
+  unzip -p "$nupkg" "$id.nuspec" | grep -q "<repository type=\"git\"" || fail "$id: the nuspec has no repository (SourceLink) entry"
+  if [ "$id" != tcptalk ]; then
+    grep -qx "lib/net10.0/$id.xml" <<<"$files" || fail "$id: no XML docs (lib/net10.0/$id.xml) in the package"
+    unzip -Z1 "${nupkg%.nupkg}.snupkg" | grep -qx "lib/net10.0/$id.pdb" || fail "$id: no pdb in the .snupkg"
+  else
+    grep -qx 'tools/net10.0/any/DotnetToolSettings.xml' <<<"$files" || fail "tcptalk: not a .NET tool package"
+  fi
+  echo "$id $version: README, $( [ "$id" = tcptalk ] && echo 'tool settings' || echo 'XML docs'), snupkg"
+done
+
+# Our packages come from $packages only, into a packages folder of this run; the rest from the user cache first.
+mkdir -p "$work/nuget"
+fallback=""
+if ! ls -d "$user_cache"/{tcptalk,tcptalk.protocol,tcptalk.client,tcptalk.server,tcptalk.journal}/"$version" >/dev/null 2>&1; then
+  fallback="<fallbackPackageFolders><add key=\"user-cache\" value=\"$user_cache\" /></fallbackPackageFolders>"
+fi
+cat >"$work/nuget.config" <<EOF
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources><add key="tcptalk-local" value="$packages" /></packageSources>
+  $fallback
+</configuration>
+EOF
+export NUGET_PACKAGES=$work/nuget
+
+echo "== dotnet tool install tcptalk into a fresh tool path"
+(cd "$work" && dotnet tool install tcptalk --version "$version" --tool-path "$work/tools" --add-source "$packages")
+tcptalk=$work/tools/tcptalk
+printed=$("$tcptalk" --version)
+echo "tcptalk --version: $printed"
+[[ "$printed" == "$version" || "$printed" == "$version+"* ]] || fail "tcptalk --version printed '$printed', not $version"
+
+echo "== the installed tool: serve (journal on, the default) / send round trip on 127.0.0.1"
+mkdir -p "$work/tool-run"
+cd "$work/tool-run"
+"$tcptalk" serve --listen 127.0.0.1:0 >serve.out 2>serve.err &
+servers+=($!); serve_pid=$!
+wait_for serve.err 'Listening on 127\.0\.0\.1:[0-9]+' 30
+port=$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' serve.err | head -1)
+timeout 30 "$tcptalk" send "127.0.0.1:$port" "hello from the tool package" >send.out
+grep -qx 'Welcome 127.0.0.1!' send.out || fail "send printed no greeting: $(cat send.out)"
+wait_for serve.out ' 127\.0\.0\.1:[0-9]+ hello from the tool package$' 10
+stop "$serve_pid"
+[ "$stopped_code" = 0 ] || { cat serve.err >&2; fail "tcptalk serve exited $stopped_code after SIGTERM, not 0"; }
+[ -f tcptalk.db ] || fail "tcptalk serve wrote no journal (tcptalk.db)"
+timeout 30 "$tcptalk" messages | grep -q ' hello from the tool package$' || fail "tcptalk messages does not show the message"
+echo "served, printed and journalled: $(cat serve.out)"
+cd - >/dev/null
+
+echo "== the package READMEs' examples, built against the packages"
+mkdir -p "$work/examples"
+{
+  echo '<Solution>'
+  for id in "${libraries[@]}"; do
+    dir=$work/examples/$id
+    mkdir -p "$dir"
+    # The first ```csharp block of the README inside the package is the program.
+    unzip -p "$packages/$id.$version.nupkg" README.md | tr -d '\r' \
+      | awk '/^```csharp$/ { on = 1; next } on && /^```$/ { exit } on { print }' >"$dir/Program.cs"
+    [ -s "$dir/Program.cs" ] || fail "$id: README.md has no \`\`\`csharp example"
+    cat >"$dir/$id.Example.csproj" <<EOF
+<Project Sdk="Microsoft.NET.Sdk">
+  <PropertyGroup>
+    <OutputType>Exe</OutputType>
+    <TargetFramework>net10.0</TargetFramework>
+    <Nullable>enable</Nullable>
+    <ImplicitUsings>enable</ImplicitUsings>
+    <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+    <OutDir>$work/examples/bin/</OutDir>
+  </PropertyGroup>
+  <ItemGroup>
+    <PackageReference Include="$id" Version="$version" />
+  </ItemGroup>
+</Project>
+EOF
+    echo "  <Project Path=\"$id/$id.Example.csproj\" />"
+  done
+  echo '</Solution>'
+} >"$work/examples/examples.slnx"
+(cd "$work/examples" && dotnet build examples.slnx -c Release -nologo -clp:ErrorsOnly)
+bin=$work/examples/bin
+
+cd "$work/examples"
+protocol=$("$bin/TcpTalk.Protocol.Example")
+[ "$(head -2 <<<"$protocol")" = $'hello\nworld' ] || fail "the Protocol example printed '$protocol'"
+echo "Protocol example: $(tr '\n' '|' <<<"$protocol")"
+
+"$bin/TcpTalk.Server.Example" 0 >server.out 2>server.err &
+servers+=($!); server_pid=$!
+wait_for server.out '^Listening on 127\.0\.0\.1:[0-9]+$' 30
+port=$(sed -n 's/^Listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' server.out)
+client=$(timeout 30 "$bin/TcpTalk.Client.Example" 127.0.0.1 "$port")
+[ "$client" = 'Welcome 127.0.0.1!' ] || fail "the Client example printed '$client'"
+wait_for server.out '^127\.0\.0\.1:[0-9]+ says world$' 10
+grep -qE '^127\.0\.0\.1:[0-9]+ says hello$' server.out || fail "the Server example did not print hello: $(cat server.out)"
+stop "$server_pid"
+echo "Server + Client examples: $(tr '\n' '|' <server.out)"
+
+journal=$(timeout 30 "$bin/TcpTalk.Journal.Example" "$work/tool-run/tcptalk.db")
+grep -qE '^#1 .* 127\.0\.0\.1:[0-9]+ hello from the tool package$' <<<"$journal" || fail "the Journal example printed '$journal'"
+echo "Journal example: $journal"
+
+echo "pack-check: passed in $((SECONDS - started)) s (pack $((packed - started)) s, checks $((SECONDS - packed)) s)"
