@@ -50,6 +50,25 @@ public sealed class SystemdNotifyTests : IDisposable
         Assert.DoesNotContain(server.Process.Stderr, l => l.Contains("Microsoft.", StringComparison.Ordinal)); // no host chatter
     }
 
+    [Fact]
+    public async Task WithTheJournalOnStderrLogsUseItsFormatAndMessagesStayOnStdout()
+    {
+        // systemd sets JOURNAL_STREAM when stderr is connected to the journal: "<priority>category[event] message".
+        await using var server = await Tcptalk.ListeningAsync(Tcptalk.Start(["serve", "--listen", "127.0.0.1:0", "--no-journal"],
+            environment: new Dictionary<string, string> { ["JOURNAL_STREAM"] = "8:12345" }));
+        using (var client = await RawClient.ConnectAsync(server.Loopback))
+        {
+            await client.ReadFrameAsync();
+            await client.SendAsync("hello\0"u8.ToArray());
+            client.HalfClose();
+            await client.ReadToEndAsync();
+        }
+
+        Assert.Equal(0, await server.StopAsync());
+        Assert.Equal($"<6>TcpTalk.Server[1] Listening on 127.0.0.1:{server.Port}", server.Process.Stderr[0]);
+        Assert.Equal("hello", Assert.Single(server.Process.Stdout).Split(' ', 3)[2]);
+    }
+
     private static async Task<string> ReceiveAsync(Socket socket)
     {
         var buffer = new byte[256];
