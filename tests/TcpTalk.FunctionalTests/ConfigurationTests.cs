@@ -68,6 +68,15 @@ public sealed class ConfigurationTests : IDisposable
     }
 
     [Fact]
+    public async Task AppsettingsJsonInTheWorkingDirectoryIsReadWithoutConfig()
+    {
+        string file = Write("""{ "Server": { "Greeting": "from the working directory" }, "Other": { "Tool": "ignored" } }""");
+        await using var process = Tcptalk.Start(["serve", "--print-config"], stdin: "", workingDirectory: _dir);
+        Assert.Equal(0, await process.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains(process.Stdout, l => l.Contains($"\"Greeting\": \"from the working directory\",  // {file}", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task MissingConfigFileIsAUsageError()
     {
         string missing = Path.Combine(_dir, "nope.json");
