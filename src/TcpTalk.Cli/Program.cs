@@ -5,15 +5,12 @@ using TcpTalk.Cli.Commands;
 
 // Program wires the verbs and turns Ctrl+C / SIGTERM into a cancellation token; each verb lives in Commands/.
 
-// Run socket continuations on the epoll thread instead of hopping to the thread pool (Unix only; read once, before
-// the first socket operation). The connection handlers never block, so this only removes a hop per I/O: measured
-// about a third less server CPU per session (bench/). A value set by the user wins. A TLS server keeps the default:
-// its continuations do handshake cryptography, which must not hold up every other connection's I/O.
-const string InlineCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
-if (Environment.GetEnvironmentVariable(InlineCompletions) is null && !args.Contains("--tls-cert"))
+// serve decides once its configuration (which may enable TLS) is read, before its first socket operation.
+if (args is not ["serve", ..])
 {
-    Environment.SetEnvironmentVariable(InlineCompletions, "1");
+    SocketTuning.UseInlineCompletions(tls: args.Contains("--tls-cert"));
 }
+
 using var shutdown = new CancellationTokenSource();
 int signals = 0;
 void OnSignal(PosixSignalContext context)

@@ -49,10 +49,10 @@ internal sealed class CommonOptions
     }
 
     /// <summary>A duration option (<c>5s</c>, <c>250ms</c>, <c>2m</c>), spelled and parsed the same in every verb.</summary>
-    public static Option<TimeSpan> Duration(string name, string description, TimeSpan defaultValue) => new(name)
+    public static Option<TimeSpan> Duration(string name, string description, TimeSpan? defaultValue = null) => new(name)
     {
         Description = description,
-        DefaultValueFactory = _ => defaultValue,
+        DefaultValueFactory = defaultValue is { } value ? _ => value : null,
         CustomParser = Cli.Duration.Parse,
         HelpName = "duration",
     };

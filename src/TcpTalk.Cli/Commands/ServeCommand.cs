@@ -1,15 +1,17 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Net;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Console;
-using TcpTalk.Journal;
-using TcpTalk.Protocol;
+using TcpTalk.Cli.Configuration;
+using TcpTalk.Cli.Hosting;
 using TcpTalk.Server;
 
 namespace TcpTalk.Cli.Commands;
 
-/// <summary><c>tcptalk serve</c>: run the server until Ctrl+C or SIGTERM.</summary>
+/// <summary>
+/// <c>tcptalk serve</c>: run the server until Ctrl+C or SIGTERM (or the service manager says stop). Every flag is a
+/// configuration key (see <see cref="ServeConfiguration"/>): a flag given on the command line wins over
+/// appsettings.json and the environment; one not given leaves them be. Defaults live in the settings, not here.
+/// </summary>
 internal static class ServeCommand
 {
     public static Command Create(CommonOptions common, Func<CancellationToken> shutdown)
@@ -17,7 +19,6 @@ internal static class ServeCommand
         var port = new Option<int>("--port", "-p")
         {
             Description = "Port to listen on, on all interfaces (IPv6 and IPv4); 0 lets the OS choose",
-            DefaultValueFactory = _ => HostAndPort.DefaultPort,
         };
         port.Validators.Add(r =>
         {
@@ -37,26 +38,22 @@ internal static class ServeCommand
         var greeting = new Option<string>("--greeting")
         {
             Description = "Greeting sent to every client; {address} and {port} are the client's",
-            DefaultValueFactory = _ => GreetingTemplate.DefaultText,
             HelpName = "template",
         };
-        var shutdownTimeout = CommonOptions.Duration("--shutdown-timeout", "On Ctrl+C/SIGTERM, how long connections may take to finish the message in flight", TimeSpan.FromSeconds(5));
-
+        var shutdownTimeout = CommonOptions.Duration("--shutdown-timeout", "On Ctrl+C/SIGTERM, how long connections may take to finish the message in flight");
         var maxConnections = new Option<int>("--max-connections")
         {
             Description = "Most connections at once; past it a client gets 'error: server busy' and is closed (0 = no limit)",
-            DefaultValueFactory = _ => 10_000,
             HelpName = "count",
         };
         var maxPerAddress = new Option<int>("--max-connections-per-ip")
         {
             Description = "Most connections at once from one client address (0 = no limit)",
-            DefaultValueFactory = _ => 0,
             HelpName = "count",
         };
-        var idleTimeout = CommonOptions.Duration("--idle-timeout", "Close a connection that completes no message for this long (0 = never)", TimeSpan.FromSeconds(60));
-        var messageTimeout = CommonOptions.Duration("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)", TimeSpan.FromSeconds(30));
-        var writeTimeout = CommonOptions.Duration("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)", TimeSpan.FromSeconds(30));
+        var idleTimeout = CommonOptions.Duration("--idle-timeout", "Close a connection that completes no message for this long (0 = never)");
+        var messageTimeout = CommonOptions.Duration("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)");
+        var writeTimeout = CommonOptions.Duration("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)");
         var allow = new Option<System.Net.IPNetwork[]>("--allow")
         {
             Description = "Serve only clients in this network (CIDR, repeatable): 127.0.0.0/8, ::1/128, 10.0.0.0/8",
@@ -69,11 +66,9 @@ internal static class ServeCommand
             CustomParser = ParseNetworks,
             HelpName = "cidr",
         };
-
         var journal = new Option<string>("--journal")
         {
             Description = "Store every message in this SQLite journal before printing or acknowledging it",
-            DefaultValueFactory = _ => "tcptalk.db",
             HelpName = "path",
         };
         var noJournal = new Option<bool>("--no-journal")
@@ -84,7 +79,6 @@ internal static class ServeCommand
         {
             Description = "Send 'ack <id>' to the client once each message is committed (fsynced) to the journal",
         };
-
         var tlsCert = new Option<string>("--tls-cert")
         {
             Description = "Serve TLS with this certificate: PEM (its key in --tls-key or in the same file) or PKCS#12 without a password",
@@ -100,149 +94,115 @@ internal static class ServeCommand
             Description = "Mutual TLS: require a client certificate issued by this CA (PEM); others are refused in the handshake",
             HelpName = "file",
         };
-        var tlsHandshakeTimeout = CommonOptions.Duration("--tls-handshake-timeout", "Close a connection that has not completed the TLS handshake this long after connecting (0 = never)", TimeSpan.FromSeconds(10));
-
-        var output = new Option<MessageOutputFormat>("--output")
+        var tlsHandshakeTimeout = CommonOptions.Duration("--tls-handshake-timeout", "Close a connection that has not completed the TLS handshake this long after connecting (0 = never)");
+        var output = new Option<string>("--output")
         {
             Description = "How received messages are printed on stdout: text (one line each) or json (JSON Lines, the fields of 'messages --json')",
-            DefaultValueFactory = _ => MessageOutputFormat.Text,
-            CustomParser = r =>
-            {
-                string text = r.Tokens.Count > 0 ? r.Tokens[^1].Value : "";
-                if (text.Equals("json", StringComparison.OrdinalIgnoreCase))
-                {
-                    return MessageOutputFormat.Json;
-                }
-
-                if (!text.Equals("text", StringComparison.OrdinalIgnoreCase))
-                {
-                    r.AddError($"--output must be text or json, not '{text}'");
-                }
-
-                return MessageOutputFormat.Text;
-            },
             HelpName = "text|json",
         };
+        output.Validators.Add(r =>
+        {
+            string text = r.GetValueOrDefault<string>() ?? "";
+            if (!text.Equals("text", StringComparison.OrdinalIgnoreCase) && !text.Equals("json", StringComparison.OrdinalIgnoreCase))
+            {
+                r.AddError($"--output must be text or json, not '{text}'");
+            }
+        });
+        var config = new Option<string>("--config")
+        {
+            Description = $"Read settings from this JSON file (must exist) instead of {ServeConfiguration.FileName} beside tcptalk and in the working directory",
+            HelpName = "file",
+        };
+        var printConfig = new Option<bool>("--print-config")
+        {
+            Description = "Print the effective settings (JSON, each value's source in a comment) and exit without listening",
+        };
+
+        // Each flag and the configuration key it sets; docs/DEPLOY.md lists them all.
+        Flag[] flags =
+        [
+            new(port, "Server:Port"),
+            new(listen, "Server:Listen"),
+            new(greeting, "Server:Greeting"),
+            new(common.Framing, "Server:Framing"),
+            new(common.Encoding, "Server:Encoding"),
+            new(common.MaxMessageBytes, "Server:MaxMessageBytes"),
+            new(shutdownTimeout, "Server:ShutdownTimeout"),
+            new(maxConnections, "Server:MaxConnections"),
+            new(maxPerAddress, "Server:MaxConnectionsPerAddress"),
+            new(idleTimeout, "Server:IdleTimeout"),
+            new(messageTimeout, "Server:MessageTimeout"),
+            new(writeTimeout, "Server:WriteTimeout"),
+            new(allow, "Server:Allow"),
+            new(deny, "Server:Deny"),
+            new(ack, "Server:Acknowledge", IfTrue: "true"),
+            new(output, "Server:Output"),
+            new(journal, "Journal:Path"),
+            new(noJournal, "Journal:Enabled", IfTrue: "false"),
+            new(tlsCert, "Tls:Certificate"),
+            new(tlsKey, "Tls:Key"),
+            new(tlsClientCa, "Tls:ClientCa"),
+            new(tlsHandshakeTimeout, "Tls:HandshakeTimeout"),
+            new(common.Verbose, "Logging:LogLevel:Default", IfTrue: "Debug"),
+        ];
 
         var command = new Command("serve", "Listen for clients: greet each one, print every message it sends (one line each on stdout)");
-        command.Add(port);
-        command.Add(listen);
-        command.Add(greeting);
-        command.Add(shutdownTimeout);
-        command.Add(maxConnections);
-        command.Add(maxPerAddress);
-        command.Add(idleTimeout);
-        command.Add(messageTimeout);
-        command.Add(writeTimeout);
-        command.Add(allow);
-        command.Add(deny);
-        command.Add(output);
-        command.Add(journal);
-        command.Add(noJournal);
-        command.Add(ack);
-        command.Add(tlsCert);
-        command.Add(tlsKey);
-        command.Add(tlsClientCa);
-        command.Add(tlsHandshakeTimeout);
+        foreach (var flag in flags.Where(f => f.Option != common.Framing && f.Option != common.Encoding && f.Option != common.MaxMessageBytes && f.Option != common.Verbose))
+        {
+            command.Add(flag.Option);
+        }
+
         common.AddTo(command);
+        command.Add(config);
+        command.Add(printConfig);
         command.SetAction(async (result, _) =>
         {
-            var options = new TalkServerOptions
+            var given = flags.Select(f => f.Given(result)).OfType<(string, string, IReadOnlyList<string>)>().ToList();
+            var configuration = ServeConfiguration.Load(result.GetValue(config), given);
+            if (result.GetValue(printConfig))
             {
-                Port = result.GetValue(port),
-                Framing = result.GetValue(common.Framing),
-                Encoding = result.GetValue(common.Encoding)!,
-                MaxMessageBytes = result.GetValue(common.MaxMessageBytes),
-                Greeting = result.GetValue(greeting)!,
-                ShutdownTimeout = result.GetValue(shutdownTimeout),
-                MaxConnections = result.GetValue(maxConnections),
-                MaxConnectionsPerAddress = result.GetValue(maxPerAddress),
-                IdleTimeout = result.GetValue(idleTimeout),
-                MessageTimeout = result.GetValue(messageTimeout),
-                WriteTimeout = result.GetValue(writeTimeout),
-            };
-            foreach (var network in result.GetValue(allow) ?? [])
-            {
-                options.Allow.Add(network);
+                Console.Out.Write(configuration.Describe());
+                return (int)ExitCode.Success;
             }
 
-            foreach (var network in result.GetValue(deny) ?? [])
-            {
-                options.Deny.Add(network);
-            }
-
-            foreach (var endpoint in result.GetValue(listen) ?? [])
-            {
-                options.Listen.Add(endpoint);
-            }
-
-            string? journalPath = result.GetValue(noJournal) ? null : result.GetValue(journal);
-            options.Acknowledge = result.GetValue(ack);
-            if (options.Acknowledge && journalPath is null)
-            {
-                throw new UserErrorException(ExitCode.Usage, "--ack needs the journal: acknowledgements carry the journal id of a stored message (drop --no-journal)");
-            }
-
-            options.Tls = LoadTls(result.GetValue(tlsCert), result.GetValue(tlsKey), result.GetValue(tlsClientCa),
-                result.GetResult(tlsHandshakeTimeout) is { Implicit: false } ? result.GetValue(tlsHandshakeTimeout) : null);
-            return await RunAsync(options, journalPath, result.GetValue(output), result.GetValue(common.Verbose), shutdown()).ConfigureAwait(false);
+            var settings = configuration.Settings;
+            var options = settings.Server.ToOptions();
+            options.Tls = LoadTls(settings.Tls, configuration);
+            SocketTuning.UseInlineCompletions(tls: options.Tls is not null);
+            using var certificate = options.Tls?.Certificate; // disposed after the host, which disposes the server
+            return await ServeHost.RunAsync(configuration, options, settings.Journal.Enabled ? settings.Journal.Path : null, shutdown()).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(TalkServerOptions options, string? journalPath, MessageOutputFormat format, bool verbose, CancellationToken shutdown)
+    private static ServerTlsOptions? LoadTls(TlsSettings settings, ServeConfiguration configuration)
     {
+        if (settings.Certificate is null)
+        {
+            return null; // ServeConfiguration refuses TLS settings without a certificate
+        }
+
+        string certificateName = configuration.Name("Tls:Certificate");
+        var tls = new ServerTlsOptions
+        {
+            Certificate = TlsFiles.LoadWithKey(settings.Certificate, settings.Key, certificateName,
+                configuration.IsSet("Tls:Key") || !configuration.FromFlag("Tls:Certificate") ? configuration.Name("Tls:Key") : "--tls-key"),
+            HandshakeTimeout = settings.ToHandshakeTimeout(),
+        };
+        tls.IntermediateCertificates.AddRange(TlsFiles.LoadIntermediates(settings.Certificate, tls.Certificate));
+        if (settings.ClientCa is not null)
+        {
+            tls.ClientCertificateAuthorities.AddRange(TlsFiles.LoadCertificates(settings.ClientCa, configuration.Name("Tls:ClientCa")));
+        }
+
         try
         {
-            // The journal is opened below; validate everything else first (Acknowledge is checked with it).
-            bool acknowledge = options.Acknowledge;
-            options.Acknowledge = false;
-            options.Validate();
-            options.Acknowledge = acknowledge;
+            tls.Validate();
         }
         catch (ArgumentException e)
         {
-            throw new UserErrorException(ExitCode.Usage, e.Message, e);
-        }
-
-        using var certificate = options.Tls?.Certificate; // disposed after the server (declared before it)
-        using var loggers = LoggerFactory.Create(builder => builder
-            .SetMinimumLevel(verbose ? LogLevel.Debug : LogLevel.Information)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.UseUtcTimestamp = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-            })
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-        await using var output = new MessageOutput(Console.OpenStandardOutput(), format);
-        // Disposed after the server (declared before it): connections still appending finish first.
-        await using var journal = journalPath is null ? null : SqliteMessageJournal.Open(journalPath,
-            new JournalOptions { Durability = options.Acknowledge ? JournalDurability.Full : JournalDurability.Normal }, loggers);
-        options.Journal = journal;
-        await using var server = new TalkServer(options, output, loggers);
-        await server.StartAsync(shutdown).ConfigureAwait(false);
-        await server.RunAsync(shutdown).ConfigureAwait(false);
-        return (int)ExitCode.Success;
-    }
-
-    private static ServerTlsOptions? LoadTls(string? certificate, string? key, string? clientCa, TimeSpan? handshakeTimeout)
-    {
-        if (certificate is null)
-        {
-            string? stray = key is not null ? "--tls-key" : clientCa is not null ? "--tls-client-ca" : handshakeTimeout is not null ? "--tls-handshake-timeout" : null;
-            return stray is null ? null : throw new UserErrorException(ExitCode.Usage, $"{stray} needs --tls-cert (the server's certificate)");
-        }
-
-        var tls = new ServerTlsOptions
-        {
-            Certificate = TlsFiles.LoadWithKey(certificate, key, "--tls-cert", "--tls-key"),
-            HandshakeTimeout = handshakeTimeout ?? TimeSpan.FromSeconds(10),
-        };
-        tls.IntermediateCertificates.AddRange(TlsFiles.LoadIntermediates(certificate, tls.Certificate));
-        if (clientCa is not null)
-        {
-            tls.ClientCertificateAuthorities.AddRange(TlsFiles.LoadCertificates(clientCa, "--tls-client-ca"));
+            tls.Certificate.Dispose();
+            throw configuration.Error("Tls:HandshakeTimeout", e.Message.Split("; it ", 2) is [_, string range] ? range : e.Message);
         }
 
         return tls;
@@ -272,28 +232,37 @@ internal static class ServeCommand
         var endpoints = new List<IPEndPoint>();
         foreach (var token in result.Tokens)
         {
-            if (!HostAndPort.TryParse(token.Value, -1, out var parsed, out string? error))
+            if (SettingText.TryParseEndpoint(token.Value, out var endpoint, out string? error))
+            {
+                endpoints.Add(endpoint);
+            }
+            else
             {
                 result.AddError($"--listen {token.Value}: {error}");
-                continue;
             }
-
-            if (parsed.Port < 0)
-            {
-                result.AddError($"--listen {token.Value}: give a port, e.g. {parsed.Host}:{HostAndPort.DefaultPort}");
-                continue;
-            }
-
-            var address = parsed.Host == "*" ? IPAddress.IPv6Any : parsed.Address;
-            if (address is null)
-            {
-                result.AddError($"--listen {token.Value}: '{parsed.Host}' is not an IP address (host names are not resolved here)");
-                continue;
-            }
-
-            endpoints.Add(new IPEndPoint(address, parsed.Port));
         }
 
         return [.. endpoints];
+    }
+
+    /// <summary>A flag and the configuration key it sets; a switch sets <paramref name="IfTrue"/> when given.</summary>
+    private sealed record Flag(Option Option, string Key, string? IfTrue = null)
+    {
+        /// <summary>The key, flag name and values as typed, when the flag was given on the command line; else null.</summary>
+        public (string Key, string Flag, IReadOnlyList<string> Values)? Given(ParseResult result)
+        {
+            if (result.GetResult(Option) is not { Implicit: false } given)
+            {
+                return null;
+            }
+
+            if (IfTrue is null)
+            {
+                return (Key, Option.Name, given.Tokens.Select(t => t.Value).ToList());
+            }
+
+            bool on = given.Tokens.Count == 0 || bool.TryParse(given.Tokens[^1].Value, out bool value) && value;
+            return on ? (Key, Option.Name, [IfTrue]) : null;
+        }
     }
 }

@@ -49,10 +49,11 @@ public sealed class RunningProcess : IAsyncDisposable
     }
 
     public static RunningProcess Start(string fileName, IEnumerable<string> arguments, string? stdinText = null,
-        IDictionary<string, string>? environment = null, Encoding? stdinEncoding = null)
+        IDictionary<string, string>? environment = null, Encoding? stdinEncoding = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(fileName)
         {
+            WorkingDirectory = workingDirectory ?? "",
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

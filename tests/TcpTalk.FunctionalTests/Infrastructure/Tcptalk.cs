@@ -8,8 +8,8 @@ public static partial class Tcptalk
 {
     public static string Dll { get; } = Path.Combine(AppContext.BaseDirectory, "tcptalk.dll");
 
-    public static RunningProcess Start(IEnumerable<string> arguments, string? stdin = null, IDictionary<string, string>? environment = null) =>
-        RunningProcess.Start("dotnet", [Dll, .. arguments], stdin, environment);
+    public static RunningProcess Start(IEnumerable<string> arguments, string? stdin = null, IDictionary<string, string>? environment = null, string? workingDirectory = null) =>
+        RunningProcess.Start("dotnet", [Dll, .. arguments], stdin, environment, workingDirectory: workingDirectory);
 
     /// <summary>Runs <c>tcptalk</c> to completion and returns exit code, stdout and stderr lines.</summary>
     public static async Task<(int Code, IReadOnlyList<string> Stdout, IReadOnlyList<string> Stderr)> RunAsync(
