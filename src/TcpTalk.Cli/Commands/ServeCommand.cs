@@ -45,7 +45,7 @@ internal static class ServeCommand
         var maxConnections = new Option<int>("--max-connections")
         {
             Description = "Most connections at once; past it a client gets 'error: server busy' and is closed (0 = no limit)",
-            DefaultValueFactory = _ => 10_000,
+            DefaultValueFactory = _ => new TalkServerOptions().MaxConnections,
             HelpName = "count",
         };
         var maxPerAddress = new Option<int>("--max-connections-per-ip")
