@@ -66,7 +66,7 @@ public sealed class TalkServerOptions
     /// <summary>
     /// Most connections open at once. Past it a new client gets one <c>error: server busy</c> line and is closed at
     /// once (it never waits for a greeting that does not come). 0 means no limit. Default: 10000, or the process's
-    /// limit of open files (RLIMIT_NOFILE, <c>ulimit -n</c>) minus a reserve of 100 when that is lower (on Linux and
+    /// limit of open files (RLIMIT_NOFILE, <c>ulimit -n</c>) minus a reserve of 256 when that is lower (on Linux and
     /// macOS; 10000 on Windows), so the server refuses clients politely instead of running out of descriptors: the
     /// listeners and the journal always have some left, and the JIT runtime, which aborts without descriptors, never
     /// meets that. 10000 caps it because 10000 connections each holding a partial 64 KiB message stay under 1 GiB.
