@@ -100,6 +100,11 @@ class Server:
             return None
         return None
 
+    def cpu_seconds(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def alive(self):
         return self.proc.poll() is None
 
@@ -132,13 +137,15 @@ def journal_texts(tcptalk, path):
 # many sockets at once (epoll)
 
 
-def open_many(n, port, host="127.0.0.1", source=None, timeout=30):
+def open_many(n, port, host="127.0.0.1", source=None, timeout=30, rcvbuf=None):
     """Opens n connections at once (non-blocking); returns (connected sockets, failures)."""
     socks, pending, failures = [], {}, 0
     ep = select.epoll()
     for _ in range(n):
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         s.setblocking(False)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)  # before connect: the window stays small
         if source:
             s.bind((source, 0))
         err = s.connect_ex((host, port))
@@ -323,35 +330,35 @@ def worker_slowloris(port, conns, interval, settle_file):
 
 
 def worker_never_reads(port, conns, settle_file):
-    """conns clients that send acked messages without ever reading the acks, until the server disconnects them."""
-    socks, failures = open_many(conns, port)
+    """conns clients that send acknowledged messages and never read the acks: once the acks fill their receive
+    window and the server's send buffer, the server's send blocks and it stops reading them. Writes settle_file
+    when every connection has made no progress for 1 s (all stalled), then waits for the server to disconnect."""
+    socks, failures = open_many(conns, port, rcvbuf=4096)
     first_frames(socks, 30)  # the greeting is read; after it, nothing ever is
-    for s in socks:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    started = {}
     blob = b"x\0" * 32768
     sent = {s: 0 for s in socks}
-    end = time.time() + 15
-    open(settle_file, "w").write("flooding")
-    # Send until the server stops reading (its acks are stuck), i.e. our send buffer stays full.
-    stalled = set()
-    while len(stalled) < len(socks) and time.time() < end:
+    progress = {s: time.time() for s in socks}
+    end = time.time() + 120
+    while time.time() < end:
+        now = time.time()
         for s in socks:
-            if s in stalled:
-                continue
-            started.setdefault(s, time.time())
             try:
                 sent[s] += s.send(blob)
-            except BlockingIOError:
-                stalled.add(s)
+                progress[s] = now
+            except (BlockingIOError, InterruptedError):
+                pass
             except OSError:
-                stalled.add(s)
-        time.sleep(0.01)
-    closed = wait_closed(socks, 120, started, read=False)
+                progress[s] = 0  # already closed: counts as stalled
+        if all(now - progress[s] > 1.0 for s in socks):
+            break
+        time.sleep(0.005)
+    stalled_at = time.time()
+    open(settle_file, "w").write("stalled")
+    closed = wait_closed(socks, 300, read=False)  # absolute times: the caller knows when the server went idle
     times = sorted(closed.values())
     print(json.dumps({"opened": len(socks), "failures": failures, "closed": len(closed),
                       "close_s": [times[0] if times else 0, statistics.median(times) if times else 0, times[-1] if times else 0],
-                      "sent_mb": sum(sent.values()) / 1e6}))
+                      "sent_mb": sum(sent.values()) / 1e6, "fill_s": stalled_at - (end - 120)}))
 
 
 def worker_tls_hostile(port, conns, kind):
@@ -541,37 +548,52 @@ def case_reset(a, tmp):
 
 
 def case_never_reads(a, tmp):
-    conns = 20 if a.quick else 100
-    window = 3 if a.quick else 5
+    conns = 10 if a.quick else 50
+    window = 4
     db = os.path.join(tmp, "never.db")
-    srv = Server(a.tcptalk, ["--listen", "127.0.0.1:0", "--journal", db, "--ack", "--write-timeout", "5s"], tmp, name="never-reads")
+    srv = Server(a.tcptalk, ["--listen", "127.0.0.1:0", "--journal", db, "--ack", "--write-timeout", "10s"], tmp, name="never-reads")
     sessions(srv.port, count=50)
     base, _ = sessions(srv.port, seconds=window)
     flag = os.path.join(tmp, "never.go")
+    t_flood = time.time()
     worker = start_worker("never-reads", srv.port, conns, flag)
-    deadline = time.time() + 60
+    deadline = time.time() + 150
     while not os.path.exists(flag) and time.time() < deadline:
         time.sleep(0.05)
-    time.sleep(1.0)
-    rss = []
-    t_end = time.time() + window
+    # The client's buffers are full, but the server still works through what its receive buffers hold (journal
+    # commits, acks). Its sends block once the acks fill its send buffers; then it reads nothing more from them and
+    # goes idle (CPU below 5 %) until the write timeout. The normal client is measured in that state.
+    cpu = srv.cpu_seconds()
+    while time.time() < deadline:
+        time.sleep(0.5)
+        now_cpu = srv.cpu_seconds()
+        if now_cpu - cpu < 0.025:
+            break
+        cpu = now_cpu
+    idle_at = time.time()
+    rss = [srv.status("VmRSS") or 0]
+    t_end = time.time() + window  # inside the 10 s write timeout: every flooder is stalled and still connected
     under, under_failed = [], 0
     while time.time() < t_end:
         lat, f = sessions(srv.port, count=20)
         under += lat
         under_failed += f
         rss.append(srv.status("VmRSS") or 0)
+    held = established(srv.port)
     r = worker_result(worker)
+    r["close_s"] = [t - idle_at for t in r["close_s"]]
     rss.append(srv.status("VmRSS") or 0)
     peak = srv.status("VmHWM")
     alive = srv.alive()
     srv.stop()
     ratio = pct(under, 99) / pct(base, 99)
-    log(f"case never-reads: {r['opened']} clients sending acknowledged messages ({r['sent_mb']:.0f} MB) and never "
-        f"reading, --write-timeout 5s: disconnected {r['closed']} of {r['opened']} at {r['close_s'][0]:.1f}/"
-        f"{r['close_s'][1]:.1f}/{r['close_s'][2]:.1f} s min/median/max after they began; normal client alone "
-        f"{latency_text(base)}, meanwhile {latency_text(under)} (p99 ratio {ratio:.2f}x), failed {under_failed}; "
-        f"server RSS idle {srv.idle_rss_kb / 1024:.0f} MiB, during {min(rss) / 1024:.0f}-{max(rss) / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB")
+    log(f"case never-reads: {r['opened']} clients sent acknowledged messages ({r['sent_mb']:.0f} MB in {r['fill_s']:.1f} s) "
+        f"without reading until the server's sends blocked; --write-timeout 10s: disconnected {r['closed']} of {r['opened']} "
+        f"at {r['close_s'][0]:.1f}/{r['close_s'][1]:.1f}/{r['close_s'][2]:.1f} s min/median/max after the server went idle "
+        f"({idle_at - t_flood:.0f} s after the flood began: journaling what its buffers held); "
+        f"normal client alone {latency_text(base)}, beside the {held} stalled ones {latency_text(under)} (p99 ratio "
+        f"{ratio:.2f}x), failed {under_failed}; server RSS idle {srv.idle_rss_kb / 1024:.0f} MiB, while they were stalled "
+        f"{min(rss) / 1024:.0f}-{max(rss) / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB (during the flood)")
     check("never-reads", r["closed"] == r["opened"] == conns and under_failed == 0 and alive, "not all disconnected or normal client failed")
     return {"conns": conns, "worker": r, "p99_base_ms": pct(base, 99), "p99_under_ms": pct(under, 99), "ratio": ratio,
             "rss_idle_mib": srv.idle_rss_kb / 1024, "rss_max_mib": max(rss) / 1024, "rss_peak_mib": peak / 1024}
