@@ -137,6 +137,16 @@ def journal_texts(tcptalk, path):
 # many sockets at once (epoll)
 
 
+def recv_some(s, size=4096):
+    """Non-blocking read: bytes, b"" when the peer closed or reset, None when nothing is there yet."""
+    try:
+        return s.recv(size)
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
+
 def open_many(n, port, host="127.0.0.1", source=None, timeout=30, rcvbuf=None):
     """Opens n connections at once (non-blocking); returns (connected sockets, failures)."""
     socks, pending, failures = [], {}, 0
@@ -185,12 +195,9 @@ def first_frames(socks, timeout=10, term=b"\0"):
     while len(result) < len(socks) and time.time() < deadline:
         for fd, _ in ep.poll(0.2):
             s = by_fd[fd]
-            try:
-                data = s.recv(4096)
-            except (BlockingIOError, InterruptedError):
+            data = recv_some(s)
+            if data is None:
                 continue
-            except OSError:
-                data = b""
             if data:
                 buf[fd] += data
                 if term in buf[fd]:
@@ -218,12 +225,10 @@ def wait_closed(socks, timeout, started=None, read=True):
             s = by_fd[fd]
             gone = bool(ev & (select.EPOLLRDHUP | select.EPOLLHUP | select.EPOLLERR))
             if read and not gone:
-                try:
-                    gone = s.recv(65536) == b""
-                except (BlockingIOError, InterruptedError):
+                data = recv_some(s, 65536)
+                if data is None:
                     continue
-                except OSError:
-                    gone = True
+                gone = data == b""
             if gone:
                 closed[s] = time.time() - started.get(s, 0)
                 ep.unregister(fd)
@@ -293,26 +298,25 @@ def worker_slowloris(port, conns, interval, settle_file):
     for s in socks:
         ep.register(s.fileno(), select.EPOLLIN)
     open(settle_file, "w").write("dribbling")
-    next_round = time.time()
-    while len(closed) < len(socks) and time.time() - next_round < 120:
-        if time.time() >= next_round:
-            for s in socks:
-                if s in closed:
-                    continue
-                try:
-                    s.send(b"s")
-                    first_byte.setdefault(s, time.time())
-                except OSError:
-                    closed[s] = time.time()
-            next_round += interval
+    # Each connection sends its byte at its own moment within the interval, as independent attackers would.
+    begin = time.time()
+    due = {s: begin + interval * i / len(socks) for i, s in enumerate(socks)}
+    while len(closed) < len(socks) and time.time() - begin < 120:
+        now = time.time()
+        for s in socks:
+            if s in closed or due[s] > now:
+                continue
+            try:
+                s.send(b"s")
+                first_byte.setdefault(s, now)
+            except OSError:
+                closed[s] = now
+            due[s] += interval
         for fd, _ in ep.poll(0.05):
             s = by_fd[fd]
-            try:
-                data = s.recv(4096)
-            except (BlockingIOError, InterruptedError):
+            data = recv_some(s)
+            if data is None:
                 continue
-            except OSError:
-                data = b""
             if data:
                 replies[s] = replies.get(s, b"") + data
             else:
@@ -414,12 +418,7 @@ def case_oversized(a, tmp):
             if s in closed:
                 continue
             if ev & select.EPOLLIN:
-                try:
-                    d = s.recv(65536)
-                except (BlockingIOError, InterruptedError):
-                    d = None
-                except OSError:
-                    d = b""
+                d = recv_some(s, 65536)
                 if d:
                     reply[s] = reply.get(s, b"") + d
                 elif d == b"":
