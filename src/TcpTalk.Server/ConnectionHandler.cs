@@ -173,7 +173,8 @@ internal sealed class ConnectionHandler
         }
         catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
         {
-            reason = "peer reset";
+            // TimedOut on an idle connection: TCP keepalive probes went unanswered (KeepAliveTime); the peer vanished.
+            reason = e.SocketErrorCode == SocketError.TimedOut ? "peer vanished (unanswered keepalive or retransmissions)" : "peer reset";
             if (debug)
             {
                 ServerLog.ConnectionReset(log, Info.Id, Info.Remote, e.SocketErrorCode.ToString());

@@ -64,11 +64,14 @@ public sealed class TalkServerOptions
     public bool Acknowledge { get; set; }
 
     /// <summary>
-    /// Most connections open at once. Default 10000: below the usual process limit of open files (ulimit -n), so the
-    /// journal and the listeners always have descriptors left. Past it a new client gets one <c>error: server busy</c>
-    /// line and is closed at once (it never waits for a greeting that does not come). 0 means no limit.
+    /// Most connections open at once. Past it a new client gets one <c>error: server busy</c> line and is closed at
+    /// once (it never waits for a greeting that does not come). 0 means no limit. Default: 10000, or the process's
+    /// limit of open files (RLIMIT_NOFILE, <c>ulimit -n</c>) minus a reserve of 256 when that is lower (on Linux and
+    /// macOS; 10000 on Windows), so the server refuses clients politely instead of running out of descriptors: the
+    /// listeners and the journal always have some left, and the JIT runtime, which aborts without descriptors, never
+    /// meets that. 10000 caps it because 10000 connections each holding a partial 64 KiB message stay under 1 GiB.
     /// </summary>
-    public int MaxConnections { get; set; } = 10_000;
+    public int MaxConnections { get; set; } = DescriptorLimit.DefaultMaxConnections;
 
     /// <summary>
     /// Most connections open at once from one client address. Default 0: no limit, since many users may share one
@@ -98,11 +101,26 @@ public sealed class TalkServerOptions
     public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// TCP keepalive idle time on accepted connections, so a peer that vanished without a FIN (power loss, NAT
-    /// timeout) is found: after this much silence the OS probes 5 times, 10 s apart. Default 2 minutes.
-    /// <see cref="TimeSpan.Zero"/> turns keepalive off.
+    /// TCP keepalive idle time on accepted connections, so a peer that vanished without a FIN or RST (power loss,
+    /// cable pulled, NAT state dropped) is found and its connection closed: after this much silence the OS sends
+    /// <see cref="KeepAliveCount"/> probes <see cref="KeepAliveInterval"/> apart, and closes the connection when
+    /// none is answered. Default 2 minutes (so a vanished peer is found within 2 min 50 s with the other defaults):
+    /// well below the 5 minutes many NAT gateways keep an idle mapping, and a probe costs one empty packet.
+    /// Whole seconds, at least 1 s. <see cref="TimeSpan.Zero"/> turns keepalive off.
     /// </summary>
     public TimeSpan KeepAliveTime { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// Time between unanswered TCP keepalive probes (see <see cref="KeepAliveTime"/>). Default 10 s: a peer that
+    /// merely lost a packet answers the next probe. Whole seconds, 1 s to 1 hour.
+    /// </summary>
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// Unanswered TCP keepalive probes after which the OS closes the connection (see <see cref="KeepAliveTime"/>).
+    /// Default 5, so a peer must miss 50 s of probes with the default interval. Range 1 to 127 (Linux's maximum).
+    /// </summary>
+    public int KeepAliveCount { get; set; } = 5;
 
     /// <summary>
     /// Client networks that may connect (CIDR, IPv4 or IPv6). Default empty: every address. When not empty, only
@@ -180,6 +198,16 @@ public sealed class TalkServerOptions
         if (KeepAliveTime != TimeSpan.Zero && KeepAliveTime < TimeSpan.FromSeconds(1))
         {
             throw new ArgumentException($"KeepAliveTime is {KeepAliveTime}; it must be 0 (off) or at least 1 second");
+        }
+
+        if (KeepAliveInterval < TimeSpan.FromSeconds(1) || KeepAliveInterval > TimeSpan.FromHours(1))
+        {
+            throw new ArgumentException($"KeepAliveInterval is {KeepAliveInterval}; it must be between 1 second and 1 hour");
+        }
+
+        if (KeepAliveCount is < 1 or > 127)
+        {
+            throw new ArgumentException($"KeepAliveCount is {KeepAliveCount}; it must be between 1 and 127");
         }
 
         if (Acknowledge && Journal is null)

@@ -177,4 +177,60 @@ public class LimitTests
             // the server closed while the flood was still being sent
         }
     }
+
+    [Fact]
+    public async Task AMessageStreamedPastTheLimitWithoutATerminatorIsCutAtTheLimitAndNothingIsStored()
+    {
+        await using var journal = new FakeJournal();
+        await using var server = await StartAsync(o => { o.MaxMessageBytes = 64 * 1024; o.Journal = journal; });
+        using var client = await ConnectAsync(server);
+        await Loopback.ReadAsync(client, frames: 1);
+
+        // 10 MiB without a terminator: the server refuses once 64 KiB are passed (it reads and discards the rest
+        // for a moment so that the error line is not destroyed by a reset) and closes; nothing is buffered or stored.
+        var chunk = new byte[64 * 1024];
+        chunk.AsSpan().Fill((byte)'x');
+        var streaming = Task.Run(async () =>
+        {
+            try
+            {
+                for (int i = 0; i < 160; i++)
+                {
+                    await client.SendAsync(chunk, SocketFlags.None);
+                }
+            }
+            catch (SocketException)
+            {
+                // closed by the server while more was on the way
+            }
+        });
+        string reply = await Loopback.ReadAsync(client);
+        Assert.StartsWith("error: message longer than 65536 bytes (the limit); it starts \"xxxxxxxx", reply, StringComparison.Ordinal);
+        Assert.EndsWith("\0", reply, StringComparison.Ordinal);
+        await streaming.WaitAsync(TimeSpan.FromSeconds(10));
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        Assert.Empty(journal.Stored);
+    }
+
+    [Fact]
+    public async Task AClientResetMidMessageLeavesNoPartialRecord()
+    {
+        await using var journal = new FakeJournal();
+        var log = new CapturedLog();
+        var options = new TalkServerOptions { Journal = journal };
+        options.Listen.Add(new IPEndPoint(IPAddress.Loopback, 0));
+        await using var server = new TalkServer(options, MessageSinks.None, log);
+        await server.StartAsync();
+        using var client = await ConnectAsync(server);
+        await Loopback.ReadAsync(client, frames: 1);
+
+        await client.SendAsync("whole\0half a mess"u8.ToArray());
+        await Loopback.WaitUntilAsync(() => journal.Stored.Count == 1); // the server has read past "whole"
+        client.LingerState = new LingerOption(true, 0);
+        client.Close(); // RST instead of FIN: the tail is a cut-off message, not a last one
+
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        Assert.Equal(["whole"], journal.Stored);
+        Assert.Contains(log.Entries, e => e.Message.EndsWith("1 message(s), 17 byte(s) received; peer reset", StringComparison.Ordinal));
+    }
 }

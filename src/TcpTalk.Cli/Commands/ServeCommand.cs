@@ -54,6 +54,13 @@ internal static class ServeCommand
         var idleTimeout = CommonOptions.Duration("--idle-timeout", "Close a connection that completes no message for this long (0 = never)");
         var messageTimeout = CommonOptions.Duration("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)");
         var writeTimeout = CommonOptions.Duration("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)");
+        var keepAliveTime = CommonOptions.Duration("--keepalive-time", "TCP keepalive: idle time before the first probe (0 = keepalive off)");
+        var keepAliveInterval = CommonOptions.Duration("--keepalive-interval", "TCP keepalive: time between unanswered probes");
+        var keepAliveCount = new Option<int>("--keepalive-count")
+        {
+            Description = "TCP keepalive: unanswered probes after which a vanished peer's connection is closed",
+            HelpName = "count",
+        };
         var allow = new Option<System.Net.IPNetwork[]>("--allow")
         {
             Description = "Serve only clients in this network (CIDR, repeatable): 127.0.0.0/8, ::1/128, 10.0.0.0/8",
@@ -133,6 +140,9 @@ internal static class ServeCommand
             new(idleTimeout, "Server:IdleTimeout"),
             new(messageTimeout, "Server:MessageTimeout"),
             new(writeTimeout, "Server:WriteTimeout"),
+            new(keepAliveTime, "Server:KeepAliveTime"),
+            new(keepAliveInterval, "Server:KeepAliveInterval"),
+            new(keepAliveCount, "Server:KeepAliveCount"),
             new(allow, "Server:Allow"),
             new(deny, "Server:Deny"),
             new(ack, "Server:Acknowledge", IfTrue: "true"),

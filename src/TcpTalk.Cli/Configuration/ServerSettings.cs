@@ -7,7 +7,7 @@ namespace TcpTalk.Cli.Configuration;
 /// <summary>
 /// The <c>Server</c> section (env <c>TCPTALK_SERVER__*</c>). Every property reads and writes one <see cref="TalkServerOptions"/>,
 /// so the defaults are <see cref="TalkServerOptions"/>' own and exposing a new server setting is one line here. The
-/// allowed ranges are checked by <see cref="TalkServer_options.Validate"/>; what the docs say about each setting is on
+/// allowed ranges are checked by <see cref="TalkServerOptions.Validate"/>; what the docs say about each setting is on
 /// <see cref="TalkServerOptions"/>.
 /// </summary>
 public sealed class ServerSettings
@@ -18,55 +18,61 @@ public sealed class ServerSettings
     private readonly TalkServerOptions _options = new();
     private MessageOutputFormat _output = MessageOutputFormat.Text;
 
-    /// <summary><see cref="TalkServer_options.Port"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.Port"/>.</summary>
     public int Port { get => _options.Port; set => _options.Port = value; }
 
-    /// <summary><see cref="TalkServer_options.Listen"/>: <c>ADDR:PORT</c> each; empty means all interfaces on <see cref="Port"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.Listen"/>: <c>ADDR:PORT</c> each; empty means all interfaces on <see cref="Port"/>.</summary>
     public string[] Listen { get => [.. _options.Listen.Select(SettingText.FormatEndpoint)]; set => SettingText.ReplaceAll(_options.Listen, value, SettingText.TryParseEndpoint); }
 
-    /// <summary><see cref="TalkServer_options.Greeting"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.Greeting"/>.</summary>
     public string Greeting { get => _options.Greeting; set => _options.Greeting = value; }
 
-    /// <summary><see cref="TalkServer_options.Framing"/>: <c>nul</c> or <c>line</c>.</summary>
+    /// <summary><see cref="TalkServerOptions.Framing"/>: <c>nul</c> or <c>line</c>.</summary>
     public string Framing { get => _options.Framing.ToName(); set => _options.Framing = SettingText.ParseFraming(value); }
 
-    /// <summary><see cref="TalkServer_options.Encoding"/> by name: <c>utf-8</c>, <c>gbk</c>, <c>cp1252</c>...</summary>
+    /// <summary><see cref="TalkServerOptions.Encoding"/> by name: <c>utf-8</c>, <c>gbk</c>, <c>cp1252</c>...</summary>
     public string Encoding { get => _encodingName ?? _options.Encoding.WebName; set => (_options.Encoding, _encodingName) = (ParseEncoding(value), value); }
 
-    /// <summary><see cref="TalkServer_options.MaxMessageBytes"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.MaxMessageBytes"/>.</summary>
     public int MaxMessageBytes { get => _options.MaxMessageBytes; set => _options.MaxMessageBytes = value; }
 
-    /// <summary><see cref="TalkServer_options.ShutdownTimeout"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.ShutdownTimeout"/>.</summary>
     public string ShutdownTimeout { get => SettingText.FormatDuration(_options.ShutdownTimeout); set => _options.ShutdownTimeout = SettingText.ParseDuration(value); }
 
-    /// <summary><see cref="TalkServer_options.ListenBacklog"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.ListenBacklog"/>.</summary>
     public int ListenBacklog { get => _options.ListenBacklog; set => _options.ListenBacklog = value; }
 
-    /// <summary><see cref="TalkServer_options.MaxConnections"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.MaxConnections"/>.</summary>
     public int MaxConnections { get => _options.MaxConnections; set => _options.MaxConnections = value; }
 
-    /// <summary><see cref="TalkServer_options.MaxConnectionsPerAddress"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.MaxConnectionsPerAddress"/>.</summary>
     public int MaxConnectionsPerAddress { get => _options.MaxConnectionsPerAddress; set => _options.MaxConnectionsPerAddress = value; }
 
-    /// <summary><see cref="TalkServer_options.IdleTimeout"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.IdleTimeout"/>.</summary>
     public string IdleTimeout { get => SettingText.FormatDuration(_options.IdleTimeout); set => _options.IdleTimeout = SettingText.ParseDuration(value); }
 
-    /// <summary><see cref="TalkServer_options.MessageTimeout"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.MessageTimeout"/>.</summary>
     public string MessageTimeout { get => SettingText.FormatDuration(_options.MessageTimeout); set => _options.MessageTimeout = SettingText.ParseDuration(value); }
 
-    /// <summary><see cref="TalkServer_options.WriteTimeout"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.WriteTimeout"/>.</summary>
     public string WriteTimeout { get => SettingText.FormatDuration(_options.WriteTimeout); set => _options.WriteTimeout = SettingText.ParseDuration(value); }
 
-    /// <summary><see cref="TalkServer_options.KeepAliveTime"/>.</summary>
+    /// <summary><see cref="TalkServerOptions.KeepAliveTime"/>.</summary>
     public string KeepAliveTime { get => SettingText.FormatDuration(_options.KeepAliveTime); set => _options.KeepAliveTime = SettingText.ParseDuration(value); }
 
-    /// <summary><see cref="TalkServer_options.Allow"/>: CIDR networks.</summary>
+    /// <summary><see cref="TalkServerOptions.KeepAliveInterval"/>.</summary>
+    public string KeepAliveInterval { get => SettingText.FormatDuration(_options.KeepAliveInterval); set => _options.KeepAliveInterval = SettingText.ParseDuration(value); }
+
+    /// <summary><see cref="TalkServerOptions.KeepAliveCount"/>.</summary>
+    public int KeepAliveCount { get => _options.KeepAliveCount; set => _options.KeepAliveCount = value; }
+
+    /// <summary><see cref="TalkServerOptions.Allow"/>: CIDR networks.</summary>
     public string[] Allow { get => [.. _options.Allow.Select(n => n.ToString())]; set => SettingText.ReplaceAll(_options.Allow, value, TryParseNetwork); }
 
-    /// <summary><see cref="TalkServer_options.Deny"/>: CIDR networks.</summary>
+    /// <summary><see cref="TalkServerOptions.Deny"/>: CIDR networks.</summary>
     public string[] Deny { get => [.. _options.Deny.Select(n => n.ToString())]; set => SettingText.ReplaceAll(_options.Deny, value, TryParseNetwork); }
 
-    /// <summary><see cref="TalkServer_options.Acknowledge"/> (needs the journal).</summary>
+    /// <summary><see cref="TalkServerOptions.Acknowledge"/> (needs the journal).</summary>
     public bool Acknowledge { get => _options.Acknowledge; set => _options.Acknowledge = value; }
 
     /// <summary>Message output on stdout: <c>text</c> (one line each) or <c>json</c> (JSON Lines).</summary>
