@@ -260,9 +260,9 @@ public sealed class TalkServer : IAsyncDisposable
                     socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
                     backoffMs = 0;
                 }
-                catch (Exception) when (_stopping.IsCancellationRequested)
+                catch (Exception) when (_stopping.IsCancellationRequested || Volatile.Read(ref _state) >= 2)
                 {
-                    return;
+                    return; // StopAsync disposes the listeners before it cancels _stopping: an aborted accept is the stop
                 }
                 catch (SocketException e)
                 {
