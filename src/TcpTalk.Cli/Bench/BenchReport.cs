@@ -14,10 +14,10 @@ internal static class BenchReport
     public static Table ToTable(BenchResult result)
     {
         var table = new Table().Border(TableBorder.Rounded).AddColumn("figure").AddColumn(new TableColumn("value").RightAligned());
-        table.Title = new TableTitle(Markup.Escape(
-            $"tcptalk bench {result.Mode}: {result.Host}:{result.Port} ({result.Address}), {Count(result.Connections)} connections, {result.MessageBytes}-byte messages, {result.Framing}{(result.Tls ? ", TLS" : "")}"));
         void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
 
+        Row("target", $"{result.Host}:{result.Port} ({result.Address}){(result.Tls ? ", TLS" : "")}");
+        Row("load", $"{result.Mode}, {Count(result.Connections)} connections, {result.MessageBytes}-byte messages, {result.Framing}");
         Row("elapsed", $"{Number(result.ElapsedS, 2)} s{(result.Interrupted ? " (interrupted)" : "")}");
         switch (result.Mode)
         {

@@ -1,0 +1,215 @@
+#!/usr/bin/env python3
+"""bench-agree.py - does `tcptalk bench` measure what shared/bench/tcpload measures?
+
+For each server (tcptalk serve, NativeAOT, no journal; and the C refserver) and each mode (session, stream, hold),
+runs tcpload and `tcptalk bench` alternately against the same server program with the same connections, duration
+and message size, each on a freshly started server pinned to core 0 while the load generator is pinned to core 1
+(as run.py does). Prints both figures, their ratio per round and the median ratio, and whether they agree within
+10%. It prints figures; it never fails on them (exit 0 unless something could not run).
+
+    bench/bench-agree.py                 # 3 rounds x 3 s per figure, about 3 minutes plus the build
+    bench/bench-agree.py --quick         # 1 round x 1 s
+    bench/bench-agree.py --modes session --rounds 5 --json out.json
+
+Needs the shared harness (../shared/bench, or BENCH_HARNESS=DIR), gcc, make and taskset; without the harness it says
+where it looked and exits 0. The NativeAOT tcptalk is artifacts/bench/aot/tcptalk (built by bench/run.sh, or here
+when missing or older than the sources).
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ART = ROOT / "artifacts" / "bench"
+AOT = ART / "aot" / "tcptalk"
+HARNESS = ART / "harness"
+# What each mode is judged on: (tcpload/tcptalk JSON key, label). Latency p50 is shown beside it, not judged: with
+# hundreds of microseconds per session, a few microseconds of generator overhead are a large share.
+PRIMARY = {"session": ("sessions_per_s", "sessions/s"), "stream": ("messages_per_s", "messages/s"),
+           "hold": ("greeted", "greeted")}
+SETTINGS = {"session": {"conns": 64, "msg": 32}, "stream": {"conns": 4, "msg": 32}, "hold": {"conns": 2000, "msg": 32}}
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def stale(exe):
+    if not exe.exists():
+        return True
+    mtime = exe.stat().st_mtime
+    for top in [ROOT / "src"]:
+        for dirpath, dirnames, files in os.walk(top):
+            dirnames[:] = [d for d in dirnames if d not in ("bin", "obj")]
+            if any((Path(dirpath) / f).stat().st_mtime > mtime for f in files):
+                return True
+    return any(p.stat().st_mtime > mtime for p in ROOT.glob("Directory.*.props"))
+
+
+def build(harness_src):
+    if os.environ.get("BENCH_FORCE_BUILD") == "1" or stale(AOT):
+        log(f"building tcptalk (Release, NativeAOT) -> {AOT.parent}")
+        subprocess.run(["dotnet", "publish", str(ROOT / "src/TcpTalk.Cli"), "-c", "Release", "-r", "linux-x64",
+                        "-p:PublishAot=true", "-o", str(AOT.parent), "--nologo", "-v:q"], check=True)
+        AOT.touch()
+    # shared/ is read-only: build the harness in a private copy, as bench/run.sh does.
+    HARNESS.mkdir(parents=True, exist_ok=True)
+    for f in list(harness_src.glob("*.c")) + [harness_src / "Makefile"]:
+        dst = HARNESS / f.name
+        if not dst.exists() or dst.stat().st_mtime < f.stat().st_mtime:
+            shutil.copy2(f, dst)
+    subprocess.run(["make", "-s", "-C", str(HARNESS)], check=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(port, proc, deadline_s=30):
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                if s.recv(256):
+                    return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def start_server(kind, port, out):
+    cmd = {"tcptalk": [str(AOT), "serve", "--listen", f"127.0.0.1:{port}", "--no-journal"],
+           "refserver": [str(HARNESS / "refserver"), "--port", str(port)]}[kind]
+    proc = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=out, stderr=subprocess.DEVNULL,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    if not wait_ready(port, proc):
+        stop_server(proc)
+        raise RuntimeError(f"{kind} did not start on port {port}")
+    return proc
+
+
+def stop_server(proc):
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
+        if proc.poll() is not None:
+            return
+        proc.send_signal(sig)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            pass
+
+
+def load(tool, mode, port, a):
+    s = SETTINGS[mode]
+    dur = a.hold_duration if mode == "hold" else a.duration
+    if tool == "tcpload":
+        cmd = [str(HARNESS / "tcpload"), "--host", "127.0.0.1", "--port", str(port), "--mode", mode,
+               "--conns", str(s["conns"]), "--duration", str(dur), "--msg-size", str(s["msg"]),
+               "--expect-prefix", "Welcome "]
+    else:
+        cmd = [str(AOT), "bench", f"127.0.0.1:{port}", "--mode", mode, "--connections", str(s["conns"]),
+               "--duration", f"{dur}s", "--message-bytes", str(s["msg"]), "--json"]
+    p = subprocess.run(["taskset", "-c", "1"] + cmd, capture_output=True, text=True, timeout=dur + 120)
+    if p.returncode != 0 or not p.stdout.strip():
+        raise RuntimeError(f"{tool} failed ({p.returncode}): {p.stderr.strip()[-300:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def one(server, mode, tool, a, out_dir):
+    port = free_port()
+    with tempfile.NamedTemporaryFile(dir=out_dir, prefix=f"agree-{server}-", suffix=".out") as out:
+        proc = start_server(server, port, out)
+        try:
+            time.sleep(0.3)
+            return load(tool, mode, port, a)
+        finally:
+            stop_server(proc)
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="1 round, 1 s windows")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=3)
+    ap.add_argument("--hold-duration", type=float, default=3)
+    ap.add_argument("--modes", default="session,stream,hold")
+    ap.add_argument("--servers", default="tcptalk,refserver")
+    ap.add_argument("--json", help="write every measurement to this file")
+    a = ap.parse_args()
+    if a.quick:
+        a.rounds, a.duration, a.hold_duration = 1, 1, 2
+    harness_src = Path(os.environ.get("BENCH_HARNESS", ROOT.parent / "shared" / "bench"))
+    if not (harness_src / "tcpload.c").exists():
+        log(f"bench-agree: the shared harness is not at {harness_src} (set BENCH_HARNESS=DIR); nothing measured.")
+        return 0
+    build(harness_src)
+    out_dir = "/dev/shm" if os.access("/dev/shm", os.W_OK) else None
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    results = []
+    print(f"tcptalk bench vs tcpload, same server, {a.rounds} round(s), {a.duration:g} s windows "
+          f"(hold {a.hold_duration:g} s), server on core 0, load on core 1; load average "
+          f"{open('/proc/loadavg').read().split()[0]}")
+    for mode in a.modes.split(","):
+        key, label = PRIMARY[mode]
+        for server in a.servers.split(","):
+            rows = []
+            for rnd in range(a.rounds):
+                # Alternate which tool goes first, so drift over the run does not favour one of them.
+                order = ["tcpload", "tcptalk"] if rnd % 2 == 0 else ["tcptalk", "tcpload"]
+                got = {}
+                for tool in order:
+                    try:
+                        got[tool] = one(server, mode, tool, a, out_dir)
+                    except (RuntimeError, subprocess.TimeoutExpired) as e:
+                        log(f"  {mode} {server} round {rnd} {tool}: {e}")
+                if len(got) == 2:
+                    ref, ours = got["tcpload"][key], got["tcptalk"][key]
+                    row = {"mode": mode, "server": server, "round": rnd, "tcpload": ref, "tcptalk": ours,
+                           "ratio": ours / ref if ref else None,
+                           "p50_tcpload": got["tcpload"]["latency_us"]["p50"],
+                           "p50_tcptalk": got["tcptalk"]["latency_us"]["p50"],
+                           "errors_tcpload": got["tcpload"]["errors"]["total"],
+                           "errors_tcptalk": got["tcptalk"]["errors"]["total"]}
+                    rows.append(row)
+                    results.append(row)
+                    log(f"  {mode} {server} round {rnd}: tcpload {ref:,.1f}  tcptalk bench {ours:,.1f}  "
+                        f"ratio {row['ratio']:.3f}")
+            ratios = [r["ratio"] for r in rows if r["ratio"]]
+            if not ratios:
+                print(f"{mode:8} {server:10} {label:11}: no figures")
+                continue
+            m = med(ratios)
+            verdict = "agree within 10%" if 0.9 <= m <= 1.1 else "DO NOT agree within 10%"
+            print(f"{mode:8} {server:10} {label:11}: tcpload {med([r['tcpload'] for r in rows]):>12,.1f}  "
+                  f"tcptalk bench {med([r['tcptalk'] for r in rows]):>12,.1f}  ratio per round "
+                  f"{' '.join(f'{x:.3f}' for x in ratios)}  median {m:.3f}: {verdict}  "
+                  f"(p50 us {med([r['p50_tcpload'] for r in rows]):,.0f} vs {med([r['p50_tcptalk'] for r in rows]):,.0f}; "
+                  f"errors {sum(r['errors_tcpload'] for r in rows)} vs {sum(r['errors_tcptalk'] for r in rows)})")
+    print(f"load average at the end {open('/proc/loadavg').read().split()[0]}")
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(results, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        log("interrupted")
+        sys.exit(130)
