@@ -114,6 +114,53 @@ public sealed class BenchTests
     }
 
     [Fact]
+    public async Task SessionModeOverTlsTrustsTheServerByItsCaAndCountsEveryMessage()
+    {
+        string dir = Directory.CreateTempSubdirectory("tcptalk-bench-tls-").FullName;
+        try
+        {
+            Assert.Equal(0, (await Tcptalk.RunAsync(["cert", "create", "--out", dir])).Code);
+            await using var server = await Tcptalk.ServeAsync("--tls-cert", Path.Combine(dir, "server.pem"), "--tls-key", Path.Combine(dir, "server.key"));
+
+            // The certificate is for "localhost": the name given here is what TLS checks, on every load connection.
+            var (code, stdout, stderr) = await Tcptalk.RunAsync(
+                ["bench", $"localhost:{server.Port}", "--tls", "--tls-ca", Path.Combine(dir, "ca.pem"), "-c", "3", "-n", "12", "--json"]);
+
+            Assert.True(code == 0, string.Join(" | ", stderr));
+            using var json = JsonDocument.Parse(Assert.Single(stdout));
+            Assert.True(json.RootElement.GetProperty("tls").GetBoolean());
+            Assert.Equal(12, json.RootElement.GetProperty("sessions").GetInt64());
+            Assert.Equal(0, json.RootElement.GetProperty("errors").GetProperty("total").GetInt64());
+            Assert.Equal(12, (await MessageLinesAsync(server, " m0-", 12)).Count);
+
+            (code, _, stderr) = await Tcptalk.RunAsync(["bench", $"localhost:{server.Port}", "--tls", "-n", "1"]);
+            Assert.Equal(12, code); // self-made CA, not trusted by the system: the probe connection says so
+            Assert.StartsWith("tcptalk: ", Assert.Single(stderr), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task CtrlCEndsTheRunEarlyPrintsWhatWasMeasuredAndExits130()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        await using var bench = Tcptalk.Start(["bench", $"127.0.0.1:{server.Port}", "-c", "2", "--duration", "60s", "--json"]);
+        await bench.WaitForLineAsync(l => l.Contains(" sessions, ", StringComparison.Ordinal), stderr: true);
+
+        bench.Signal("INT");
+
+        Assert.Equal(130, await bench.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        using var json = JsonDocument.Parse(Assert.Single(bench.Stdout));
+        Assert.True(json.RootElement.GetProperty("interrupted").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("elapsed_s").GetDouble() < 30);
+        Assert.True(json.RootElement.GetProperty("sessions").GetInt64() > 0);
+        Assert.Equal(0, json.RootElement.GetProperty("errors").GetProperty("total").GetInt64());
+    }
+
+    [Fact]
     public async Task RefusedServerIsOneLineAndExitCode4()
     {
         int port = FreePort.Get();

@@ -108,18 +108,5 @@ internal sealed class BenchCounters
     /// <summary>Converts a <see cref="Stopwatch"/> tick count to nanoseconds.</summary>
     public static long Nanoseconds(long ticks) => (long)(ticks * NanosecondsPerTick);
 
-    private static void Max(ref long field, long value)
-    {
-        long seen = Volatile.Read(ref field);
-        while (value > seen)
-        {
-            long previous = Interlocked.CompareExchange(ref field, value, seen);
-            if (previous == seen)
-            {
-                return;
-            }
-
-            seen = previous;
-        }
-    }
+    private static void Max(ref long field, long value) => LatencyHistogram.RaiseTo(ref field, value);
 }

@@ -44,29 +44,8 @@ internal sealed class LatencyHistogram
         value = Math.Max(value, 0);
         Interlocked.Increment(ref _counts[BucketOf(value)]);
         Interlocked.Add(ref _sum, value);
-        long seen = Volatile.Read(ref _min);
-        while (value < seen)
-        {
-            long previous = Interlocked.CompareExchange(ref _min, value, seen);
-            if (previous == seen)
-            {
-                break;
-            }
-
-            seen = previous;
-        }
-
-        seen = Volatile.Read(ref _max);
-        while (value > seen)
-        {
-            long previous = Interlocked.CompareExchange(ref _max, value, seen);
-            if (previous == seen)
-            {
-                break;
-            }
-
-            seen = previous;
-        }
+        LowerTo(ref _min, value);
+        RaiseTo(ref _max, value);
 
         // Counted last, so a reader that sees the count also sees a min and max that include this value.
         Interlocked.Increment(ref _count);
@@ -96,6 +75,38 @@ internal sealed class LatencyHistogram
         }
 
         return Max;
+    }
+
+    /// <summary>Sets <paramref name="field"/> to <paramref name="value"/> if that is larger, atomically.</summary>
+    internal static void RaiseTo(ref long field, long value)
+    {
+        long seen = Volatile.Read(ref field);
+        while (value > seen)
+        {
+            long previous = Interlocked.CompareExchange(ref field, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
+    }
+
+    /// <summary>Sets <paramref name="field"/> to <paramref name="value"/> if that is smaller, atomically.</summary>
+    private static void LowerTo(ref long field, long value)
+    {
+        long seen = Volatile.Read(ref field);
+        while (value < seen)
+        {
+            long previous = Interlocked.CompareExchange(ref field, value, seen);
+            if (previous == seen)
+            {
+                return;
+            }
+
+            seen = previous;
+        }
     }
 
     /// <summary>The bucket holding <paramref name="value"/>.</summary>
