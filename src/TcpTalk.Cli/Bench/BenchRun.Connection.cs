@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Security;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 
 namespace TcpTalk.Cli.Bench;
@@ -8,6 +9,9 @@ namespace TcpTalk.Cli.Bench;
 /// <summary>The steps every mode shares: connect, TLS, read the greeting, half-close, and naming what went wrong.</summary>
 internal sealed partial class BenchRun
 {
+    // The steps below are pooled ValueTask methods: a session awaits each of them once, and pooling their state
+    // machines keeps a session down to its socket and stream allocations.
+
     /// <summary>Bytes read only to be thrown away (greeting tails, acks, anything a server sends); shared, never read.</summary>
     private readonly byte[] _discard = new byte[64 * 1024];
 
@@ -15,6 +19,7 @@ internal sealed partial class BenchRun
     /// Connects the slot's new socket, does the TLS handshake if asked, and reads the greeting, each step within
     /// <see cref="BenchOptions.Timeout"/> (the first from <paramref name="start"/>, the connect call).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Stream> ConnectAsync(LoadSlot slot, long start)
     {
         var socket = new Socket(_options.Target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
@@ -40,6 +45,7 @@ internal sealed partial class BenchRun
     }
 
     /// <summary>Reads up to the greeting's terminator; bytes after it are thrown away, as tcpload does.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReadGreetingAsync(LoadSlot slot, Stream stream)
     {
         byte[] buffer = slot.GreetingBuffer;
@@ -67,6 +73,7 @@ internal sealed partial class BenchRun
     }
 
     /// <summary>Tells the server nothing more comes: TLS close_notify first when over TLS, then the TCP half-close.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private static async ValueTask HalfCloseAsync(LoadSlot slot, Stream stream)
     {
         if (stream is SslStream ssl)
@@ -78,6 +85,7 @@ internal sealed partial class BenchRun
     }
 
     /// <summary>Reads and throws away everything until the server closes.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask DiscardToEndAsync(Stream stream)
     {
         while (await stream.ReadAsync(_discard, CancellationToken.None).ConfigureAwait(false) > 0)
