@@ -91,7 +91,10 @@ def wait_ready(port, proc, deadline_s=30):
 
 
 def start_server(kind, port, out):
+    journal = out.name + ".db"
     cmd = {"tcptalk": [str(AOT), "serve", "--listen", f"127.0.0.1:{port}", "--no-journal"],
+           # The default configuration, every message stored: a server slower than either generator.
+           "tcptalk-journal": [str(AOT), "serve", "--listen", f"127.0.0.1:{port}", "--journal", journal],
            "refserver": [str(HARNESS / "refserver"), "--port", str(port)]}[kind]
     proc = subprocess.Popen(["taskset", "-c", "0"] + cmd, stdout=out, stderr=subprocess.DEVNULL,
                             stdin=subprocess.DEVNULL, start_new_session=True)
@@ -145,6 +148,11 @@ def one(server, mode, tool, a, out_dir):
             return load(tool, mode, port, a)
         finally:
             stop_server(proc)
+            for suffix in (".db", ".db-wal", ".db-shm"):
+                try:
+                    os.unlink(out.name + suffix)
+                except OSError:
+                    pass
 
 
 def med(xs):
@@ -158,7 +166,8 @@ def main():
     ap.add_argument("--duration", type=float, default=2)
     ap.add_argument("--hold-duration", type=float, default=2)
     ap.add_argument("--modes", default="session,stream,hold")
-    ap.add_argument("--servers", default="tcptalk,refserver")
+    ap.add_argument("--servers", default="tcptalk,refserver",
+                    help="comma-separated: tcptalk (--no-journal), tcptalk-journal (default configuration), refserver")
     ap.add_argument("--json", help="write every measurement to this file")
     a = ap.parse_args()
     if a.quick:
