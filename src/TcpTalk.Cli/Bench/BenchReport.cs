@@ -17,7 +17,7 @@ internal static class BenchReport
         void Row(string name, string value) => table.AddRow(Markup.Escape(name), Markup.Escape(value));
 
         Row("target", $"{result.Host}:{result.Port} ({result.Address}){(result.Tls ? ", TLS" : "")}");
-        Row("load", $"{result.Mode}, {Count(result.Connections)} connections, {result.MessageBytes}-byte messages, {result.Framing}");
+        Row("load", $"{result.Mode}, {Count(result.Connections)} conns, {result.MessageBytes} B, {result.Framing}");
         Row("elapsed", $"{Number(result.ElapsedS, 2)} s{(result.Interrupted ? " (interrupted)" : "")}");
         switch (result.Mode)
         {
@@ -40,7 +40,7 @@ internal static class BenchReport
         }
 
         var latency = result.LatencyUs;
-        string what = latency.Kind == "session" ? "session latency (connect to close)" : "greeting latency (connect to greeting)";
+        string what = latency.Kind == "session" ? "latency, connect to close" : "latency, connect to greeting";
         Row(what, $"n={Count(latency.Count)}");
         Row("  p50", Micros(latency.P50));
         Row("  p90", Micros(latency.P90));
