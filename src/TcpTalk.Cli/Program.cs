@@ -32,6 +32,7 @@ var root = new RootCommand("TcpTalk: the classic TCP greeting server and client,
     ServeCommand.Create(common, () => shutdown.Token),
     SendCommand.Create(common, () => shutdown.Token),
     MessagesCommand.Create(common, () => shutdown.Token),
+    BenchCommand.Create(common, () => shutdown.Token),
     CertCommand.Create(),
 };
 

@@ -28,34 +28,7 @@ internal static class SendCommand
         };
         var ackTimeout = CommonOptions.Duration("--ack-timeout", "With --ack: how long to wait for the outstanding acknowledgements after the last message", TimeSpan.FromSeconds(10));
 
-        var tls = new Option<bool>("--tls")
-        {
-            Description = "Talk TLS (to serve --tls-cert); trusts the system's CAs unless --tls-ca, --tls-pin or --tls-insecure says otherwise",
-        };
-        var tlsCa = new Option<string>("--tls-ca")
-        {
-            Description = "With --tls: trust only servers whose certificate this CA issued (PEM), e.g. the ca.pem of 'tcptalk cert create'",
-            HelpName = "file",
-        };
-        var tlsPin = new Option<string>("--tls-pin")
-        {
-            Description = "With --tls: trust exactly the server certificate with this SHA-256 fingerprint (as serve prints it; colons optional)",
-            HelpName = "sha256",
-        };
-        var tlsCert = new Option<string>("--tls-cert")
-        {
-            Description = "With --tls: the client certificate for servers that require one (serve --tls-client-ca): PEM or PKCS#12",
-            HelpName = "file",
-        };
-        var tlsKey = new Option<string>("--tls-key")
-        {
-            Description = "The PEM private key of --tls-cert",
-            HelpName = "file",
-        };
-        var tlsInsecure = new Option<bool>("--tls-insecure")
-        {
-            Description = "With --tls: do not check the server's certificate at all (encrypted, but anyone in the path can pose as the server)",
-        };
+        var tls = new ClientTlsFlags();
 
         var command = new Command("send", "Connect to a server, print its greeting, send messages, and close");
         command.Add(target);
@@ -64,12 +37,7 @@ internal static class SendCommand
         command.Add(timeout);
         command.Add(ack);
         command.Add(ackTimeout);
-        command.Add(tls);
-        command.Add(tlsCa);
-        command.Add(tlsPin);
-        command.Add(tlsCert);
-        command.Add(tlsKey);
-        command.Add(tlsInsecure);
+        tls.AddTo(command);
         common.AddTo(command);
         command.SetAction(async (result, _) =>
         {
@@ -97,8 +65,7 @@ internal static class SendCommand
                 OnAttempt = verbose ? ReportAttempt : null,
                 RequireAcknowledgements = result.GetValue(ack),
                 AckTimeout = result.GetValue(ackTimeout),
-                Tls = LoadTls(result.GetValue(tls), result.GetValue(tlsCa), result.GetValue(tlsPin), result.GetValue(tlsCert), result.GetValue(tlsKey),
-                    result.GetValue(tlsInsecure)),
+                Tls = tls.Load(result),
             };
             try
             {
@@ -128,7 +95,7 @@ internal static class SendCommand
 
         if (options.Tls is { Insecure: true })
         {
-            await Console.Error.WriteLineAsync("tcptalk: warning: --tls-insecure skips certificate validation: the connection is encrypted, but anyone in the path can pose as the server").ConfigureAwait(false);
+            await Console.Error.WriteLineAsync(ClientTlsFlags.InsecureWarning).ConfigureAwait(false);
         }
 
         await using var client = await TalkClient.ConnectAsync(server.Host, server.Port, options, cancel).ConfigureAwait(false);
@@ -196,44 +163,6 @@ internal static class SendCommand
 
             await client.SendAsync(line, cancel).ConfigureAwait(false);
         }
-    }
-
-    private static ClientTlsOptions? LoadTls(bool tls, string? ca, string? pin, string? certificate, string? key, bool insecure)
-    {
-        if (!tls)
-        {
-            string? stray = ca is not null ? "--tls-ca" : pin is not null ? "--tls-pin" : certificate is not null ? "--tls-cert"
-                : key is not null ? "--tls-key" : insecure ? "--tls-insecure" : null;
-            return stray is null ? null : throw new UserErrorException(ExitCode.Usage, $"{stray} needs --tls");
-        }
-
-        if ((ca is not null ? 1 : 0) + (pin is not null ? 1 : 0) + (insecure ? 1 : 0) > 1)
-        {
-            throw new UserErrorException(ExitCode.Usage, "give at most one of --tls-ca, --tls-pin and --tls-insecure (each is a whole way of trusting the server)");
-        }
-
-        if (pin is not null && !CertificateFingerprint.TryParse(pin, out _))
-        {
-            throw new UserErrorException(ExitCode.Usage, $"--tls-pin '{pin}' is not a SHA-256 fingerprint (64 hex digits, colons optional)");
-        }
-
-        if (key is not null && certificate is null)
-        {
-            throw new UserErrorException(ExitCode.Usage, "--tls-key needs --tls-cert (the client certificate it belongs to)");
-        }
-
-        var options = new ClientTlsOptions
-        {
-            PinnedSha256 = pin,
-            Insecure = insecure,
-            ClientCertificate = certificate is null ? null : TlsFiles.LoadWithKey(certificate, key, "--tls-cert", "--tls-key"),
-        };
-        if (ca is not null)
-        {
-            options.CertificateAuthorities.AddRange(TlsFiles.LoadCertificates(ca, "--tls-ca"));
-        }
-
-        return options;
     }
 
     private static string Describe(SslProtocols? protocol) => protocol switch

@@ -1,0 +1,219 @@
+using System.Text.Json;
+using TcpTalk.FunctionalTests.Infrastructure;
+
+namespace TcpTalk.FunctionalTests;
+
+/// <summary>
+/// <c>tcptalk bench</c> as a real process against a real <c>tcptalk serve</c>: what its <c>--json</c> says it did is
+/// what the server saw, message for message, and its errors are one line with the documented exit code.
+/// </summary>
+public sealed class BenchTests
+{
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(15);
+
+    [Fact]
+    public async Task SessionModeWithMessagesRunsExactlyThatManySessionsAndTheServerPrintsEachMessage()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+
+        var result = await BenchJsonAsync(server, "--mode", "session", "--connections", "4", "--messages", "60");
+
+        Assert.Equal("session", result.GetProperty("mode").GetString());
+        Assert.Equal(60, result.GetProperty("sessions").GetInt64());
+        Assert.Equal(60, result.GetProperty("messages").GetInt64());
+        Assert.Equal(60 * 33, result.GetProperty("bytes").GetInt64());
+        Assert.Equal(0, result.GetProperty("errors").GetProperty("total").GetInt64());
+        Assert.Equal(60, result.GetProperty("latency_us").GetProperty("count").GetInt64());
+        Assert.Equal(0, result.GetProperty("starved_slots").GetInt64());
+        Assert.True(result.GetProperty("sessions_per_s").GetDouble() > 0);
+        var ids = await MessageLinesAsync(server, " m0-", 60);
+        Assert.Equal(60, ids.Count);
+        Assert.Equal(60, ids.Distinct().Count()); // each session sent its own id (slot and sequence)
+    }
+
+    [Fact]
+    public async Task SessionModeForADurationCountsTheMessagesTheServerPrinted()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+
+        var result = await BenchJsonAsync(server, "--connections", "8", "--duration", "700ms", "--message-bytes", "20");
+
+        long messages = result.GetProperty("messages").GetInt64();
+        long sessions = result.GetProperty("sessions").GetInt64();
+        Assert.True(sessions > 0, "no session completed");
+        Assert.Equal(sessions, messages);
+        Assert.True(result.GetProperty("sessions_in_window").GetInt64() <= sessions);
+        Assert.Equal(messages * 21, result.GetProperty("bytes").GetInt64());
+        Assert.Equal(0.7, result.GetProperty("duration_s").GetDouble());
+        Assert.Equal(messages, (await MessageLinesAsync(server, " m0-", messages)).Count);
+        var latency = result.GetProperty("latency_us");
+        Assert.True(latency.GetProperty("p50").GetDouble() <= latency.GetProperty("p99").GetDouble());
+        Assert.True(latency.GetProperty("p99").GetDouble() <= latency.GetProperty("max").GetDouble());
+    }
+
+    [Fact]
+    public async Task StreamModeWithMessagesDeliversExactlyThatManyMessagesInLineFraming()
+    {
+        await using var server = await Tcptalk.ServeAsync("--framing", "line");
+
+        var result = await BenchJsonAsync(server, "--mode", "stream", "--connections", "3", "--messages", "10000", "--framing", "line");
+
+        Assert.Equal(10000, result.GetProperty("messages").GetInt64());
+        Assert.Equal(10000 * 33, result.GetProperty("bytes").GetInt64());
+        Assert.Equal(3, result.GetProperty("greeted").GetInt64());
+        Assert.Equal(0, result.GetProperty("errors").GetProperty("total").GetInt64());
+        Assert.Equal("line", result.GetProperty("framing").GetString());
+        Assert.True(result.GetProperty("messages_per_s").GetDouble() > 0);
+        Assert.Equal(10000, (await MessageLinesAsync(server, " s0-", 10000)).Count);
+    }
+
+    [Fact]
+    public async Task HoldModeHoldsEveryConnectionUntilTheEnd()
+    {
+        await using var server = await Tcptalk.ServeAsync("--verbose");
+
+        var result = await BenchJsonAsync(server, "--mode", "hold", "--connections", "40", "--duration", "1s");
+
+        Assert.Equal(40, result.GetProperty("greeted").GetInt64());
+        Assert.Equal(0, result.GetProperty("dropped").GetInt64());
+        Assert.Equal(0, result.GetProperty("errors").GetProperty("total").GetInt64());
+        Assert.Equal(40, result.GetProperty("latency_us").GetProperty("count").GetInt64());
+        Assert.Equal("greeting", result.GetProperty("latency_us").GetProperty("kind").GetString());
+        Assert.True(result.GetProperty("elapsed_s").GetDouble() >= 1.0);
+    }
+
+    [Fact]
+    public async Task HoldModeCountsConnectionsTheServerRefusesOverItsLimit()
+    {
+        await using var server = await Tcptalk.ServeAsync("--max-connections", "5");
+
+        var result = await BenchJsonAsync(server, "--mode", "hold", "--connections", "12", "--duration", "1s");
+
+        // The probe connection has closed by then, so the server holds 5 and turns the other 7 away (some servers
+        // greet with an error and close, others reset): every one is counted, none is lost.
+        long greeted = result.GetProperty("greeted").GetInt64();
+        long dropped = result.GetProperty("dropped").GetInt64();
+        long errors = result.GetProperty("errors").GetProperty("total").GetInt64();
+        Assert.True(greeted - dropped >= 5, $"held {greeted - dropped}");
+        Assert.Equal(12, greeted + errors);
+    }
+
+    [Fact]
+    public async Task TableSummaryGoesToStdoutAndProgressLinesToStderrWhenRedirected()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["bench", $"127.0.0.1:{server.Port}", "--connections", "2", "--duration", "1.5s"]);
+
+        Assert.Equal(0, code);
+        Assert.Contains(stdout, l => l.Contains("sessions/s", StringComparison.Ordinal));
+        Assert.Contains(stdout, l => l.Contains("p99.9", StringComparison.Ordinal));
+        Assert.Contains(stdout, l => l.Contains("errors", StringComparison.Ordinal));
+        Assert.All(stderr, l => Assert.StartsWith("tcptalk bench: ", l, StringComparison.Ordinal));
+        Assert.Contains(stderr, l => l.Contains(" sessions, ", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SessionModeOverTlsTrustsTheServerByItsCaAndCountsEveryMessage()
+    {
+        string dir = Directory.CreateTempSubdirectory("tcptalk-bench-tls-").FullName;
+        try
+        {
+            Assert.Equal(0, (await Tcptalk.RunAsync(["cert", "create", "--out", dir])).Code);
+            await using var server = await Tcptalk.ServeAsync("--tls-cert", Path.Combine(dir, "server.pem"), "--tls-key", Path.Combine(dir, "server.key"));
+
+            // The certificate is for "localhost": the name given here is what TLS checks, on every load connection.
+            var (code, stdout, stderr) = await Tcptalk.RunAsync(
+                ["bench", $"localhost:{server.Port}", "--tls", "--tls-ca", Path.Combine(dir, "ca.pem"), "-c", "3", "-n", "12", "--json"]);
+
+            Assert.True(code == 0, string.Join(" | ", stderr));
+            using var json = JsonDocument.Parse(Assert.Single(stdout));
+            Assert.True(json.RootElement.GetProperty("tls").GetBoolean());
+            Assert.Equal(12, json.RootElement.GetProperty("sessions").GetInt64());
+            Assert.Equal(0, json.RootElement.GetProperty("errors").GetProperty("total").GetInt64());
+            Assert.Equal(12, (await MessageLinesAsync(server, " m0-", 12)).Count);
+
+            (code, _, stderr) = await Tcptalk.RunAsync(["bench", $"localhost:{server.Port}", "--tls", "-n", "1"]);
+            Assert.Equal(12, code); // self-made CA, not trusted by the system: the probe connection says so
+            Assert.StartsWith("tcptalk: ", Assert.Single(stderr), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task CtrlCEndsTheRunEarlyPrintsWhatWasMeasuredAndExits130()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        await using var bench = Tcptalk.Start(["bench", $"127.0.0.1:{server.Port}", "-c", "2", "--duration", "60s", "--json"]);
+        await bench.WaitForLineAsync(l => l.Contains(" sessions, ", StringComparison.Ordinal), stderr: true);
+
+        bench.Signal("INT");
+
+        Assert.Equal(130, await bench.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+        using var json = JsonDocument.Parse(Assert.Single(bench.Stdout));
+        Assert.True(json.RootElement.GetProperty("interrupted").GetBoolean());
+        Assert.True(json.RootElement.GetProperty("elapsed_s").GetDouble() < 30);
+        Assert.True(json.RootElement.GetProperty("sessions").GetInt64() > 0);
+        Assert.Equal(0, json.RootElement.GetProperty("errors").GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task RefusedServerIsOneLineAndExitCode4()
+    {
+        int port = FreePort.Get();
+
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["bench", $"127.0.0.1:{port}", "--duration", "1s"]);
+
+        Assert.Equal(4, code);
+        Assert.Empty(stdout);
+        var line = Assert.Single(stderr);
+        Assert.StartsWith("tcptalk: ", line, StringComparison.Ordinal);
+        Assert.Contains("refused", line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--bogus", "--bogus")]
+    [InlineData("--mode fast", "--mode must be session, stream or hold, not 'fast'")]
+    [InlineData("--connections 0", "--connections must be between 1 and 1000000, not 0")]
+    [InlineData("--message-bytes 8", "--message-bytes must be between 16 and 65536, not 8")]
+    [InlineData("--duration 0", "--duration must be more than 0")]
+    [InlineData("--mode hold --messages 5", "--messages is for session and stream mode; hold mode runs for --duration")]
+    [InlineData("--tls-pin abc", "--tls-pin needs --tls")]
+    public async Task BadOptionsAreOneLineAndExitCode2(string options, string expected)
+    {
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["bench", "127.0.0.1:1", .. options.Split(' ')]);
+
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        var line = Assert.Single(stderr);
+        Assert.StartsWith("tcptalk: ", line, StringComparison.Ordinal);
+        Assert.Contains(expected, line, StringComparison.Ordinal);
+    }
+
+    private static async Task<JsonElement> BenchJsonAsync(ServeProcess server, params string[] options)
+    {
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["bench", $"127.0.0.1:{server.Port}", "--json", .. options], timeout: TimeSpan.FromSeconds(60));
+        Assert.True(code == 0, $"exit {code}: {string.Join(" | ", stderr)}");
+        using var json = JsonDocument.Parse(Assert.Single(stdout));
+        return json.RootElement.Clone();
+    }
+
+    /// <summary>The message texts of the server's stdout lines that contain <paramref name="marker"/>, once there are <paramref name="expected"/> (or after a while).</summary>
+    private static async Task<List<string>> MessageLinesAsync(ServeProcess server, string marker, long expected)
+    {
+        var deadline = DateTime.UtcNow + Soon;
+        while (true)
+        {
+            var lines = server.Process.Stdout.Where(l => l.Contains(marker, StringComparison.Ordinal)).ToList();
+            if (lines.Count >= expected || DateTime.UtcNow > deadline)
+            {
+                return lines.Select(l => l[(l.IndexOf(marker, StringComparison.Ordinal) + 1)..]).ToList();
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
