@@ -8,7 +8,7 @@
 # Installs afl++ with apt when afl-fuzz is missing and SharpFuzz.CommandLine as a local dotnet tool
 # (artifacts/fuzz/tools, not global); publishes the fuzz project, instruments TcpTalk.Protocol.dll and
 # TcpTalk.Client.dll with sharpfuzz, runs afl-fuzz per target from its seeds (fuzz/corpus/<target>), one target at
-# a time (the machine has 2 shared cores), and prints per target: executions, execs/s, corpus entries found,
+# a time (the machine has 2 shared cores; first a crash check proves AFL sees a target's exception), and prints per target: executions, execs/s, corpus entries found,
 # crashes and hangs. Crashing and hanging inputs are copied to artifacts/fuzz/results/<target>/ and replayed through
 # an uninstrumented build to show the exception. A crash fixed in src gets its input saved under
 # fuzz/regressions/<target>/, which the regular suite replays (tests/TcpTalk.Fuzz.Tests).
@@ -68,11 +68,27 @@ export AFL_NO_UI=1
 export AFL_FORKSRV_INIT_TMOUT=60000               # the runtime's start-up and JIT on a loaded machine
 export AFL_TRY_AFFINITY=0
 
+DOTNET=$(command -v dotnet)
+
+# First prove that AFL sees a target's exceptions as crashes (else "0 crashes" would mean nothing): the dry run
+# over a seed that makes the crash-check target throw must stop with "results in a crash".
+CHECK=$ART/crash-check
+rm -rf "$CHECK"; mkdir -p "$CHECK/in"; printf crash > "$CHECK/in/crash"
+timeout -s INT --kill-after=30 300 afl-fuzz -i "$CHECK/in" -o "$CHECK/out" -V 10 -t 10000 -m none \
+    -- "$DOTNET" "$ART/bin/TcpTalk.Fuzz.dll" crash-check > "$CHECK/afl.log" 2>&1 || true
+if grep -q "results in a crash" "$CHECK/afl.log"; then
+    echo "fuzz.sh: crash check passed: afl-fuzz reports a target's exception as a crash" >&2
+else
+    echo "fuzz.sh: crash check FAILED: afl-fuzz did not see the crash-check target's exception; the end of $CHECK/afl.log:" >&2
+    tail -20 "$CHECK/afl.log" >&2
+    exit 1
+fi
+
 stat() { sed -n "s/^$1 *: *//p" "$2" | head -1; }
 CRASHED=0
 SUMMARY=$ART/summary.txt
 {
-    echo "fuzz.sh $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD), $MINUTES min per target, afl++ $(afl-fuzz -h 2>&1 | sed -n 's/.*afl-fuzz++\([0-9a-z.]*\).*/\1/p' | head -1), SharpFuzz $SHARPFUZZ_VERSION"
+    echo "fuzz.sh $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$ROOT" rev-parse --short HEAD)$(git -C "$ROOT" diff --quiet HEAD -- src fuzz || echo ' plus uncommitted changes'), $MINUTES min per target, afl++ $(afl-fuzz -h 2>&1 | sed -n 's/.*afl-fuzz++\([0-9a-z.]*\).*/\1/p' | head -1), SharpFuzz $SHARPFUZZ_VERSION"
     printf '%-8s %12s %9s %8s %8s %7s %6s\n' target executions execs/s corpus found crashes hangs
 } > "$SUMMARY"
 for t in "${TARGETS[@]}"; do
@@ -82,7 +98,7 @@ for t in "${TARGETS[@]}"; do
     # -V stops afl-fuzz after the time; timeout is the backstop should it not.
     timeout -s INT --kill-after=30 $((MINUTES * 60 + 120)) \
         afl-fuzz -i "$ROOT/fuzz/corpus/$t" -o "$OUT" -V $((MINUTES * 60)) -t 5000 -m none \
-        -- "$(command -v dotnet)" "$ART/bin/TcpTalk.Fuzz.dll" "$t" > "$ART/afl-$t.log" 2>&1 || true
+        -- "$DOTNET" "$ART/bin/TcpTalk.Fuzz.dll" "$t" > "$ART/afl-$t.log" 2>&1 || true
     STATS=$OUT/default/fuzzer_stats
     if [ ! -f "$STATS" ]; then
         echo "fuzz.sh: afl-fuzz did not start for '$t'; the end of $ART/afl-$t.log:" >&2
