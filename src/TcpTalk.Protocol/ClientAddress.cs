@@ -7,6 +7,15 @@ namespace TcpTalk.Protocol;
 public static class ClientAddress
 {
     /// <summary>
+    /// The most characters an address takes as text: 45 for the longest IPv6 form, 11 more for a scope id
+    /// (<c>%4294967295</c>), which link-local clients have.
+    /// </summary>
+    public const int MaxAddressChars = 45 + 11;
+
+    /// <summary>The most bytes <see cref="TryFormatEndpoint"/> writes: brackets, the address, a colon and a 5-digit port.</summary>
+    public const int MaxEndpointBytes = 1 + MaxAddressChars + 1 + 1 + 5;
+
+    /// <summary>
     /// The address as people expect to read it: an IPv4 client that reached a dual-mode IPv6 socket
     /// (<c>::ffff:127.0.0.1</c>) is shown as plain IPv4 (<c>127.0.0.1</c>); everything else is unchanged.
     /// </summary>
@@ -28,7 +37,7 @@ public static class ClientAddress
     }
 
     /// <summary>
-    /// Writes <see cref="FormatEndpoint(IPAddress, int)"/>'s text as UTF-8 into <paramref name="destination"/> (56 bytes
+    /// Writes <see cref="FormatEndpoint(IPAddress, int)"/>'s text as UTF-8 into <paramref name="destination"/> (<see cref="MaxEndpointBytes"/>
     /// always suffice) without allocating; the address is taken as already normalised.
     /// </summary>
     public static bool TryFormatEndpoint(IPAddress address, int port, Span<byte> destination, out int written)

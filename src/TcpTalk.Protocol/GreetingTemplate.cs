@@ -19,7 +19,7 @@ public sealed class GreetingTemplate
     {
         Text = text;
         _parts = parts;
-        MaxFormattedBytes = parts.Sum(p => p.Kind switch { PartKind.Address => 45, PartKind.Port => 5, _ => p.Literal.Length });
+        MaxFormattedBytes = parts.Sum(p => p.Kind switch { PartKind.Address => ClientAddress.MaxAddressChars, PartKind.Port => 5, _ => p.Literal.Length });
     }
 
     /// <summary>The template as given.</summary>
@@ -28,11 +28,12 @@ public sealed class GreetingTemplate
     /// <summary>The default greeting in UTF-8.</summary>
     public static GreetingTemplate Default { get; } = Parse(DefaultText, MessageText.Utf8);
 
-    /// <summary>The most bytes a formatted greeting can take: its literal text, the longest IPv6 address, a 5-digit port.</summary>
+    /// <summary>The most bytes a formatted greeting can take: its literal text, the longest IPv6 address with a scope id, a 5-digit port.</summary>
     public int MaxFormattedBytes { get; }
 
     /// <summary>Parses <paramref name="text"/>, encoding its literal parts with <paramref name="encoding"/>.</summary>
-    /// <exception cref="FormatException">Unknown placeholder or unbalanced brace; the message names it.</exception>
+    /// <exception cref="FormatException">Unknown placeholder, unbalanced brace, or a character <paramref name="encoding"/>
+    /// cannot encode; the message names it.</exception>
     public static GreetingTemplate Parse(string text, Encoding encoding)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -71,7 +72,7 @@ public sealed class GreetingTemplate
             {
                 "address" => PartKind.Address,
                 "port" => PartKind.Port,
-                _ => throw new FormatException($"greeting template has an unknown placeholder '{{{name}}}'; use {{address}} or {{port}}"),
+                _ => throw new FormatException($"greeting template has an unknown placeholder '{{{MessageText.Escape(name)}}}'; use {{address}} or {{port}}"),
             };
             Flush(literal, parts, encoding);
             parts.Add(new Part(kind, []));
@@ -132,7 +133,20 @@ public sealed class GreetingTemplate
     {
         if (literal.Length > 0)
         {
-            parts.Add(new Part(PartKind.Literal, encoding.GetBytes(literal.ToString())));
+            byte[] bytes;
+            try
+            {
+                bytes = encoding.GetBytes(literal.ToString());
+            }
+            catch (EncoderFallbackException e)
+            {
+                string shown = e.CharUnknownHigh != default
+                    ? MessageText.Escape(new string([e.CharUnknownHigh, e.CharUnknownLow]))
+                    : MessageText.Escape(e.CharUnknown.ToString());
+                throw new FormatException($"greeting template has '{shown}', which the encoding {encoding.WebName} cannot encode", e);
+            }
+
+            parts.Add(new Part(PartKind.Literal, bytes));
             literal.Clear();
         }
     }

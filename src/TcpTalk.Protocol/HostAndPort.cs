@@ -15,8 +15,18 @@ public readonly record struct HostAndPort(string Host, int Port)
     /// <summary>The host as an IP address, when it is a literal.</summary>
     public IPAddress? Address => IPAddress.TryParse(Host, out var address) ? address : null;
 
-    /// <summary>Parses <paramref name="text"/>; the port is <paramref name="defaultPort"/> when not given.</summary>
+    /// <summary>
+    /// Parses <paramref name="text"/>; the port is <paramref name="defaultPort"/> when not given. On failure
+    /// <paramref name="error"/> is one line saying why, the user's text in it escaped.
+    /// </summary>
     public static bool TryParse(string? text, int defaultPort, out HostAndPort result, out string? error)
+    {
+        bool parsed = TryParseUnescaped(text, defaultPort, out result, out error);
+        error = error is null ? null : MessageText.Escape(error);
+        return parsed;
+    }
+
+    private static bool TryParseUnescaped(string? text, int defaultPort, out HostAndPort result, out string? error)
     {
         result = default;
         text = text?.Trim();
@@ -64,8 +74,13 @@ public readonly record struct HostAndPort(string Host, int Port)
                 host = text[..colon];
                 portText = text[(colon + 1)..];
             }
-
-            // Several colons and no brackets: a bare IPv6 literal without a port.
+            else if (colon >= 0
+                && (!IPAddress.TryParse(text, out var literal) || literal.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6))
+            {
+                // Several colons and no brackets can only be a bare IPv6 literal without a port.
+                error = $"'{text}' has several ':' but is not an IPv6 address (write an IPv6 address with a port as [ADDRESS]:PORT)";
+                return false;
+            }
         }
 
         int port = defaultPort;

@@ -56,7 +56,7 @@ public static class MessageText
         }
         catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
-            error = $"unknown encoding '{name}' (examples: utf-8, gbk, big5, shift_jis, windows-1252, cp437)";
+            error = $"unknown encoding '{Escape(name)}' (examples: utf-8, gbk, big5, shift_jis, windows-1252, cp437)";
             return false;
         }
 
@@ -68,7 +68,7 @@ public static class MessageText
 
         if (!KeepsAscii(found))
         {
-            error = $"encoding '{name}' does not keep ASCII as single bytes, so NUL and LF framing cannot work with it";
+            error = $"encoding '{Escape(name)}' does not keep ASCII as single bytes, so NUL and LF framing cannot work with it";
             return false;
         }
 

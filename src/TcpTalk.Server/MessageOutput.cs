@@ -20,9 +20,6 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
     /// <summary>Buffered bytes that trigger a write by the appending thread itself.</summary>
     public const int FlushThreshold = 64 * 1024;
 
-    // "[" + longest IPv6 text (45) + "]:" + 5 digits.
-    private const int MaxEndpointBytes = 56;
-
     // How long the flusher lets lines gather after the first one: invisible to a person, but under load it turns
     // one write system call per line into one per many lines.
     private static readonly TimeSpan s_flushDelay = TimeSpan.FromMilliseconds(1);
@@ -70,7 +67,7 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
             var connection = batch.Connection;
             for (int i = 0; i < batch.Count; i++)
             {
-                var span = _buffer.GetSpan(stamp.Length + MaxEndpointBytes + 2);
+                var span = _buffer.GetSpan(stamp.Length + ClientAddress.MaxEndpointBytes + 2);
                 stamp.CopyTo(span);
                 span[stamp.Length] = (byte)' ';
                 ClientAddress.TryFormatEndpoint(connection.RemoteAddress, connection.RemotePort, span[(stamp.Length + 1)..], out int remote);

@@ -38,4 +38,16 @@ public class ClientAddressTests
         Assert.Throws<ArgumentNullException>("address", () => ClientAddress.Normalize(null!));
         Assert.Throws<ArgumentNullException>("endpoint", () => ClientAddress.FormatEndpoint(null!));
     }
+
+    [Fact]
+    public void TheLongestScopedEndpointFitsMaxEndpointBytes()
+    {
+        var address = IPAddress.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+        address.ScopeId = uint.MaxValue;
+        var destination = new byte[ClientAddress.MaxEndpointBytes];
+
+        Assert.True(ClientAddress.TryFormatEndpoint(address, 65535, destination, out int written));
+        Assert.Equal("[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295]:65535", System.Text.Encoding.ASCII.GetString(destination, 0, written));
+        Assert.False(ClientAddress.TryFormatEndpoint(address, 65535, destination.AsSpan(0, written - 1), out _));
+    }
 }

@@ -32,4 +32,30 @@ public class GreetingTemplateTests
         var error = Assert.Throws<FormatException>(() => GreetingTemplate.Parse(text, Encoding.UTF8));
         Assert.Contains(reason, error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void GreetingHoldsTheLongestIPv6AddressWithAScopeId()
+    {
+        // Found by fuzzing (fuzz/regressions/inputs/greeting-scoped-address-overflows): 45 bytes were reserved for the
+        // address, so a scoped one did not fit and the port after it was silently left out.
+        var address = IPAddress.Parse("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+        address.ScopeId = uint.MaxValue;
+        var template = GreetingTemplate.Parse("Hi {address} {port}", Encoding.UTF8);
+        var destination = new byte[template.MaxFormattedBytes];
+
+        int length = template.Format(address, 65535, destination);
+
+        Assert.Equal("Hi ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff%4294967295 65535", Encoding.ASCII.GetString(destination, 0, length));
+    }
+
+    [Theory]
+    [InlineData("Hi \u2603", "cp437", "greeting template has '\u2603', which the encoding ibm437 cannot encode")]
+    [InlineData("Hi \U0001F600!", "gbk", "greeting template has '\U0001F600', which the encoding gb2312 cannot encode")]
+    [InlineData("Hi \u202e", "windows-1252", "greeting template has '\\u202e', which the encoding windows-1252 cannot encode")]
+    public void GreetingTheEncodingCannotCarryIsAFormatError(string text, string encoding, string expected)
+    {
+        // Found by fuzzing (fuzz/regressions/inputs/greeting-unencodable-in-gbk): an EncoderFallbackException escaped.
+        var error = Assert.Throws<FormatException>(() => GreetingTemplate.Parse(text, MessageText.GetEncoding(encoding)));
+        Assert.Equal(expected, error.Message);
+    }
 }

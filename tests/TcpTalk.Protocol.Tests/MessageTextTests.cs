@@ -158,6 +158,14 @@ public class MessageTextTests
     }
 
     [Fact]
+    public void AnEncodingNameIsQuotedEscapedSoTheErrorStaysOneLine()
+    {
+        // Found by fuzzing (fuzz/regressions/text/encoding-name-with-newline).
+        Assert.False(MessageText.TryGetEncoding("gb\nk\u001b[2J", out _, out string? error));
+        Assert.Equal("unknown encoding 'gb\\nk\\x1b[2J' (examples: utf-8, gbk, big5, shift_jis, windows-1252, cp437)", error);
+    }
+
+    [Fact]
     public void NullEncodingNameIsAnArgumentError()
     {
         Assert.Throws<ArgumentNullException>("name", () => MessageText.TryGetEncoding(null!, out _, out _));

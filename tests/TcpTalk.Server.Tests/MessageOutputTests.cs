@@ -43,6 +43,19 @@ public class MessageOutputTests
     }
 
     [Fact]
+    public async Task TheLongestScopedIpv6ClientIsPrintedWhole()
+    {
+        using var stream = new MemoryStream();
+        var output = new MessageOutput(stream);
+        var address = IPAddress.Parse("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255");
+        address.ScopeId = uint.MaxValue;
+        await output.OnMessagesAsync(Batch(new IPEndPoint(address, 65535), DateTimeOffset.UnixEpoch, MessageText.Utf8, "x"u8.ToArray()), default);
+        await output.DisposeAsync();
+
+        Assert.Equal($"1970-01-01T00:00:00.000Z [{address}]:65535 x\n", Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    [Fact]
     public async Task LinesAreFlushedWhenIdleWithoutDisposing()
     {
         using var stream = new MemoryStream();
