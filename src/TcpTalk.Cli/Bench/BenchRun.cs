@@ -87,7 +87,12 @@ internal sealed partial class BenchRun
         var workers = new List<Task>(_slots.Length);
         using (cancellationToken.Register(Interrupt))
         {
-            foreach (var slot in _slots)
+            if (UseEpollSessions)
+            {
+                workers.Add(RunEpollSessionsAsync());
+            }
+
+            foreach (var slot in UseEpollSessions ? [] : _slots)
             {
                 try
                 {
