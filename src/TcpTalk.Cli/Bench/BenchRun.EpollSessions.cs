@@ -14,7 +14,8 @@ namespace TcpTalk.Cli.Bench;
 /// its own cost per session. Through <see cref="Socket"/> that cost was 1.3-1.4x tcpload's (per connection two
 /// <c>fcntl</c>, a <c>poll</c> and a <c>getsockopt</c> more, plus thread wake-ups around the epoll thread), and it
 /// reported 18-27% fewer sessions/s than tcpload on the same server. With the same system calls as tcpload (socket,
-/// connect, epoll_ctl, recv, sendto, shutdown, recv, close) it agrees within 10% (bench/README.md, bench-agree).
+/// connect, epoll_ctl, recv, send, shutdown, recv, close) it costs the same CPU per session and measured 0.92-1.03 of
+/// tcpload's sessions/s against three servers (bench/README.md, bench-agree.py, 2026-11-25).
 /// </para>
 /// <para>
 /// It counts and times exactly as <see cref="RunSessionsAsync"/>: the same counters, the same latency (connect call
