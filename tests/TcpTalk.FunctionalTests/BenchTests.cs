@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using TcpTalk.FunctionalTests.Infrastructure;
 
@@ -174,6 +176,38 @@ public sealed class BenchTests
         Assert.Contains("refused", line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SessionModeCountsEveryConnectionRefusedAfterTheProbeAsRefused()
+    {
+        // The server greets the probe connection, then stops listening: every load connection is refused.
+        await using var server = await FakeServer.StartAsync(stopListeningAfterProbe: true);
+
+        var result = await BenchJsonAsync(server.Port, "--connections", "3", "--messages", "12");
+
+        Assert.Equal(0, result.GetProperty("sessions").GetInt64());
+        Assert.Equal(12, result.GetProperty("attempted").GetInt64());
+        Assert.Equal(0, result.GetProperty("established").GetInt64());
+        Assert.Equal(12, result.GetProperty("errors").GetProperty("refused").GetInt64());
+        Assert.Equal(12, result.GetProperty("errors").GetProperty("total").GetInt64());
+    }
+
+    [Fact]
+    public async Task SessionModeCountsOverlongGreetingsAsBadGreetingAndCloseBeforeTheGreetingAsClosed()
+    {
+        // After the probe, the server alternates: 2000 bytes with no terminator, then a close with no greeting at all.
+        await using var server = await FakeServer.StartAsync(stopListeningAfterProbe: false);
+
+        var result = await BenchJsonAsync(server.Port, "--connections", "2", "--messages", "10");
+
+        var errors = result.GetProperty("errors");
+        Assert.Equal(0, result.GetProperty("sessions").GetInt64());
+        Assert.Equal(10, result.GetProperty("established").GetInt64());
+        Assert.Equal(0, result.GetProperty("greeted").GetInt64());
+        Assert.Equal(5, errors.GetProperty("bad_greeting").GetInt64());
+        Assert.Equal(5, errors.GetProperty("closed").GetInt64());
+        Assert.Equal(10, errors.GetProperty("total").GetInt64());
+    }
+
     [Theory]
     [InlineData("--bogus", "--bogus")]
     [InlineData("--mode fast", "--mode must be session, stream or hold, not 'fast'")]
@@ -193,9 +227,11 @@ public sealed class BenchTests
         Assert.Contains(expected, line, StringComparison.Ordinal);
     }
 
-    private static async Task<JsonElement> BenchJsonAsync(ServeProcess server, params string[] options)
+    private static Task<JsonElement> BenchJsonAsync(ServeProcess server, params string[] options) => BenchJsonAsync(server.Port, options);
+
+    private static async Task<JsonElement> BenchJsonAsync(int port, params string[] options)
     {
-        var (code, stdout, stderr) = await Tcptalk.RunAsync(["bench", $"127.0.0.1:{server.Port}", "--json", .. options], timeout: TimeSpan.FromSeconds(60));
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["bench", $"127.0.0.1:{port}", "--json", .. options], timeout: TimeSpan.FromSeconds(60));
         Assert.True(code == 0, $"exit {code}: {string.Join(" | ", stderr)}");
         using var json = JsonDocument.Parse(Assert.Single(stdout));
         return json.RootElement.Clone();
@@ -214,6 +250,68 @@ public sealed class BenchTests
             }
 
             await Task.Delay(50);
+        }
+    }
+
+    /// <summary>
+    /// A misbehaving server: it greets the first connection (bench's probe) properly and closes it after the client's
+    /// half-close; then it either stops listening or answers the connections that follow with a greeting too long (odd
+    /// ones) or a close before any greeting (even ones).
+    /// </summary>
+    private sealed class FakeServer : IAsyncDisposable
+    {
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly CancellationTokenSource _stop = new(TimeSpan.FromSeconds(60));
+        private Task _accepting = Task.CompletedTask;
+
+        public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+        public static Task<FakeServer> StartAsync(bool stopListeningAfterProbe)
+        {
+            var server = new FakeServer();
+            server._listener.Start();
+            server._accepting = server.AcceptAsync(stopListeningAfterProbe);
+            return Task.FromResult(server);
+        }
+
+        private async Task AcceptAsync(bool stopListeningAfterProbe)
+        {
+            try
+            {
+                using (var probe = await _listener.AcceptSocketAsync(_stop.Token))
+                {
+                    await probe.SendAsync("Welcome 127.0.0.1!\0"u8.ToArray(), _stop.Token);
+                    if (stopListeningAfterProbe)
+                    {
+                        _listener.Stop();
+                    }
+
+                    var buffer = new byte[256];
+                    while (await probe.ReceiveAsync(buffer, _stop.Token) > 0)
+                    {
+                    }
+                }
+
+                for (int n = 1; !stopListeningAfterProbe; n++)
+                {
+                    using var socket = await _listener.AcceptSocketAsync(_stop.Token);
+                    if (n % 2 == 1)
+                    {
+                        await socket.SendAsync(Enumerable.Repeat((byte)'a', 2000).ToArray(), _stop.Token);
+                    }
+                }
+            }
+            catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await _stop.CancelAsync();
+            _listener.Stop();
+            await _accepting;
+            _stop.Dispose();
         }
     }
 }
