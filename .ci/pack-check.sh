@@ -9,6 +9,8 @@
 # cache can never stand in for the build; everything else restores from the usual sources (the user cache first).
 # Every wait is bounded; the servers started here are stopped by their PID with SIGTERM.
 set -euo pipefail
+# Never 'producer | grep -q' here: grep -q exits at the first match, the producer gets SIGPIPE, and pipefail
+# turns that into a failure at random. grep without -q reads everything (its output goes to /dev/null).
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 started=$SECONDS
@@ -61,11 +63,11 @@ for id in "${libraries[@]}" tcptalk; do
   [ -f "${nupkg%.nupkg}.snupkg" ] || fail "missing the symbols package ${nupkg%.nupkg}.snupkg"
   files=$(unzip -Z1 "$nupkg")
   grep -qx 'README.md' <<<"$files" || fail "$id: no README.md in the package"
-  unzip -p "$nupkg" "$id.nuspec" | grep -q '<readme>README.md</readme>' || fail "$id: the nuspec names no readme"
-  unzip -p "$nupkg" "$id.nuspec" | grep -q "<repository type=\"git\"" || fail "$id: the nuspec has no repository (SourceLink) entry"
+  unzip -p "$nupkg" "$id.nuspec" | grep '<readme>README.md</readme>' >/dev/null || fail "$id: the nuspec names no readme"
+  unzip -p "$nupkg" "$id.nuspec" | grep "<repository type=\"git\"" >/dev/null || fail "$id: the nuspec has no repository (SourceLink) entry"
   if [ "$id" != tcptalk ]; then
     grep -qx "lib/net10.0/$id.xml" <<<"$files" || fail "$id: no XML docs (lib/net10.0/$id.xml) in the package"
-    unzip -Z1 "${nupkg%.nupkg}.snupkg" | grep -qx "lib/net10.0/$id.pdb" || fail "$id: no pdb in the .snupkg"
+    unzip -Z1 "${nupkg%.nupkg}.snupkg" | grep -x "lib/net10.0/$id.pdb" >/dev/null || fail "$id: no pdb in the .snupkg"
   else
     grep -qx 'tools/net10.0/any/DotnetToolSettings.xml' <<<"$files" || fail "tcptalk: not a .NET tool package"
   fi
@@ -107,7 +109,7 @@ wait_for serve.out ' 127\.0\.0\.1:[0-9]+ hello from the tool package$' 10
 stop "$serve_pid"
 [ "$stopped_code" = 0 ] || { cat serve.err >&2; fail "tcptalk serve exited $stopped_code after SIGTERM, not 0"; }
 [ -f tcptalk.db ] || fail "tcptalk serve wrote no journal (tcptalk.db)"
-timeout 30 "$tcptalk" messages | grep -q ' hello from the tool package$' || fail "tcptalk messages does not show the message"
+timeout 30 "$tcptalk" messages | grep ' hello from the tool package$' >/dev/null || fail "tcptalk messages does not show the message"
 echo "served, printed and journalled: $(cat serve.out)"
 cd - >/dev/null
 

@@ -102,7 +102,7 @@ fi
 DEFAULT_ARGS=${TCPTALK_DEFAULT_ARGS:---journal $OUT/journal.db}
 if [ -z "${TCPTALK_LIGHT_ARGS+x}" ]; then
     TCPTALK_LIGHT_ARGS=""
-    if "$AOT_DIR/tcptalk" serve --help 2>/dev/null | grep -q -- '--no-journal'; then
+    if "$AOT_DIR/tcptalk" serve --help 2>/dev/null | grep -- '--no-journal' >/dev/null; then
         TCPTALK_LIGHT_ARGS="--no-journal"
     fi
 fi
