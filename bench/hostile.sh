@@ -3,7 +3,7 @@
 #
 #   bench/hostile.sh                       every case (about 6 minutes; half-open alone waits out the 170 s of
 #                                          default keepalive)
-#   bench/hostile.sh --quick               smaller counts, shorter windows, no half-open (about 2 minutes);
+#   bench/hostile.sh --quick               smaller counts, shorter windows, half-open with a 2 s keepalive (about 2 minutes);
 #                                          the slowloris p99 ratio is printed, not checked (too few samples)
 #   bench/hostile.sh --case slowloris      one case (repeatable): oversized slowloris flood reset never-reads
 #                                          half-open tls denied fd
