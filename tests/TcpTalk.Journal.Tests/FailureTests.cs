@@ -47,10 +47,10 @@ public class FailureTests
         await using var journal = SqliteMessageJournal.Open(temp.Path, options, null, JournalSchema.Steps, hooks);
         await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(Batches.Of("lost"), CancellationToken.None).AsTask());
 
-        await WaitUntilAsync(() => Volatile.Read(ref probes) >= 3); // it keeps trying on its own...
+        await Wait.UntilAsync(() => Volatile.Read(ref probes) >= 3); // it keeps trying on its own...
         Assert.False(journal.IsHealthy);
         Volatile.Write(ref failing, 0);
-        await WaitUntilAsync(() => journal.IsHealthy); // ...and recovers without an append
+        await Wait.UntilAsync(() => journal.IsHealthy); // ...and recovers without an append
 
         Assert.Empty(await Read.AllAsync(temp.Path)); // a probe stores no message
         Assert.Equal(1, await journal.AppendAsync(Batches.Of("first"), CancellationToken.None));
@@ -145,15 +145,5 @@ public class FailureTests
         var record = Assert.Single(await Read.AllAsync(temp.Path));
         Assert.Equal([0x61, 0xFF], record.Raw);
         Assert.Equal("a\uFFFD", record.Text);
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(5);
-        }
     }
 }

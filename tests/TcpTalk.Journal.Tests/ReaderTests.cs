@@ -104,7 +104,7 @@ public class ReaderTests
             }
         });
 
-        await WaitUntilAsync(() => { lock (seen) { return seen.Count == 1; } });
+        await Wait.UntilAsync(() => { lock (seen) { return seen.Count == 1; } });
         await journal.AppendAsync(Batches.Of("new other"), CancellationToken.None);
         await journal.AppendAsync(Batches.Of("new match 1", "new other 2"), CancellationToken.None);
         await journal.AppendAsync(Batches.Of("new match 2"), CancellationToken.None);
@@ -187,16 +187,6 @@ public class ReaderTests
         {
             var batch = Batches.Of(Batches.Connection(id: i + 1, client: rows[i].Client), T0.AddSeconds(i), MessageText.Utf8, Encoding.UTF8.GetBytes(rows[i].Text));
             await journal.AppendAsync(batch, CancellationToken.None);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(5);
         }
     }
 }

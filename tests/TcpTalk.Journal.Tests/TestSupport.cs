@@ -117,3 +117,17 @@ internal static class Sql
         command.ExecuteNonQuery();
     }
 }
+
+internal static class Wait
+{
+    /// <summary>Polls <paramref name="condition"/> every 5 ms until it holds; fails the test after 10 s.</summary>
+    public static async Task UntilAsync(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
+            await Task.Delay(5);
+        }
+    }
+}

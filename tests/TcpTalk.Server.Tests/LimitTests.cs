@@ -32,20 +32,6 @@ public class LimitTests
         return socket;
     }
 
-    private static async Task<bool> StaysOpenAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        try
-        {
-            await socket.ReceiveAsync(new byte[1], SocketFlags.None, cts.Token);
-            return false;
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
-    }
-
     [Fact]
     public async Task IdleConnectionIsClosedWithAReasonAfterTheIdleTimeout()
     {
@@ -55,7 +41,7 @@ public class LimitTests
         Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(client, frames: 1));
 
         clock.Advance(TimeSpan.FromSeconds(59));
-        Assert.True(await StaysOpenAsync(client));
+        Assert.True(await Loopback.StaysOpenAsync(client));
         clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal("error: no complete message for 60 s (idle timeout)\0", await Loopback.ReadAsync(client));
         await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);

@@ -31,4 +31,19 @@ internal static class Loopback
             await Task.Delay(20);
         }
     }
+
+    /// <summary>True when nothing arrives and the server does not close <paramref name="socket"/> within 300 ms.</summary>
+    public static async Task<bool> StaysOpenAsync(Socket socket)
+    {
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        try
+        {
+            await socket.ReceiveAsync(new byte[1], SocketFlags.None, cts.Token);
+            return false;
+        }
+        catch (OperationCanceledException)
+        {
+            return true;
+        }
+    }
 }

@@ -94,30 +94,6 @@ public sealed class TlsTests : IDisposable
         return [.. all];
     }
 
-    private static async Task<bool> StaysOpenAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        try
-        {
-            await socket.ReceiveAsync(new byte[1], SocketFlags.None, cts.Token);
-            return false;
-        }
-        catch (OperationCanceledException)
-        {
-            return true;
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + Step;
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(10);
-        }
-    }
-
     [Fact]
     public async Task TlsRoundTripCarriesTheGreetingMessagesAndAcknowledgements()
     {
@@ -174,7 +150,7 @@ public sealed class TlsTests : IDisposable
         var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => TalkClient.ConnectAsync("127.0.0.1", port, ClientOptions()).WaitAsync(Step));
 
         Assert.Equal($"127.0.0.1:{port} requires a client certificate (mutual TLS) and none was given", error.Message);
-        await WaitUntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
+        await Loopback.WaitUntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
         var warning = Assert.Single(_log.Entries, e => e.Level == LogLevel.Warning);
         Assert.Matches(@"^Connection 1 from 127\.0\.0\.1:\d+ refused: no client certificate \(mutual TLS requires one\)$", warning.Message);
     }
@@ -190,7 +166,7 @@ public sealed class TlsTests : IDisposable
         var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => TalkClient.ConnectAsync("127.0.0.1", port, ClientOptions(stranger)).WaitAsync(Step));
 
         Assert.Equal($"127.0.0.1:{port} did not accept the client certificate CN=stranger (is it issued by a CA the server trusts?)", error.Message);
-        await WaitUntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
+        await Loopback.WaitUntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
         var warning = Assert.Single(_log.Entries, e => e.Level == LogLevel.Warning);
         Assert.Matches(@"^Connection 1 from 127\.0\.0\.1:\d+ refused client certificate CN=stranger: not issued by a trusted CA or not valid \(.+\)$", warning.Message);
     }
@@ -235,7 +211,7 @@ public sealed class TlsTests : IDisposable
         await client.SendAsync(garbage, SocketFlags.None);
         await ReadUntilClosedAsync(client);
 
-        await WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
         Assert.Contains(_log.Entries, e => e.Level == LogLevel.Debug
                                            && e.Message.EndsWith("TLS failed: not a TLS client: the first bytes were not a TLS handshake", StringComparison.Ordinal));
     }
@@ -246,15 +222,15 @@ public sealed class TlsTests : IDisposable
         var clock = new FakeTimeProvider();
         await using var server = await StartAsync(o => { o.TimeProvider = clock; o.Tls!.HandshakeTimeout = TimeSpan.FromSeconds(10); });
         using var client = await ConnectPlainAsync(server);
-        await WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
         await Task.Delay(100); // the handler is counted just before it starts the handshake and its timer: let it
 
         clock.Advance(TimeSpan.FromSeconds(9));
-        Assert.True(await StaysOpenAsync(client));
+        Assert.True(await Loopback.StaysOpenAsync(client));
         clock.Advance(TimeSpan.FromSeconds(2));
 
         Assert.Empty(await ReadUntilClosedAsync(client));
-        await WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
         Assert.Contains(_log.Entries, e => e.Message.EndsWith("TLS failed: no TLS handshake within 10 s (handshake timeout)", StringComparison.Ordinal));
     }
 
@@ -274,7 +250,7 @@ public sealed class TlsTests : IDisposable
             Assert.DoesNotContain("Welcome", Encoding.ASCII.GetString(answer), StringComparison.Ordinal);
         }
 
-        await WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
         await tlsClient.SendAsync("still here").WaitAsync(Step);
         await tlsClient.CompleteAsync().WaitAsync(Step);
         using var cts = new CancellationTokenSource(Step);
@@ -307,7 +283,7 @@ public sealed class TlsTests : IDisposable
             Assert.Equal("error: no complete message for 60 s (idle timeout)\0", await ReadToEndAsync(tls));
         }
 
-        await WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
     }
 
     [Fact]
