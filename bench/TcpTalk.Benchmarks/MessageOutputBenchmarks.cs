@@ -2,6 +2,7 @@ using System.Net;
 using BenchmarkDotNet.Attributes;
 using TcpTalk.Protocol;
 using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Benchmarks;
 

@@ -5,7 +5,7 @@ using System.Text;
 using Microsoft.Data.Sqlite;
 using TcpTalk.Journal;
 using TcpTalk.Protocol;
-using TcpTalk.Server;
+using TcpTalk.Messages;
 
 // Measures, on this machine, (1) raw SQLite: the journal's rows inserted by one thread with its prepared INSERT,
 // one transaction per --rows-per-commit rows; (2) the journal: the same rows through AppendAsync from --appenders

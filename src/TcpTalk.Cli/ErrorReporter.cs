@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using TcpTalk.Client;
 using TcpTalk.Protocol;
 using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Cli;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

@@ -3,7 +3,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
-using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Unicode;
 using Microsoft.Data.Sqlite;
 using SQLitePCL;
-using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

@@ -1,4 +1,4 @@
-using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

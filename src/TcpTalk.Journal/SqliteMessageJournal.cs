@@ -2,7 +2,7 @@ using System.Threading.Channels;
 using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

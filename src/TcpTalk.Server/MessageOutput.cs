@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Text.Json;
 using TcpTalk.Protocol;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Server;
 

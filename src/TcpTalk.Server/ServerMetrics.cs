@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Server;
 

@@ -5,6 +5,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TcpTalk.Protocol;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Server;
 
@@ -292,7 +293,7 @@ public sealed class TalkServer : IAsyncDisposable
         ConnectionInfo info;
         try
         {
-            info = ConnectionInfo.FromSocket(id, socket, listener);
+            info = AcceptedConnection.Describe(id, socket, listener);
         }
         catch (SocketException)
         {

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using TcpTalk.Protocol;
 using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Tests;
 

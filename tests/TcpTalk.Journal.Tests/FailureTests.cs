@@ -1,6 +1,6 @@
 using System.Text;
 using TcpTalk.Protocol;
-using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Tests;
 

@@ -1,5 +1,6 @@
 using System.Text;
 using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Server.Tests;
 

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Server.Tests;
 

@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Time.Testing;
 using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Server.Tests;
 

@@ -10,6 +10,7 @@ using TcpTalk.Client;
 using TcpTalk.Protocol;
 using TcpTalk.Server;
 using TcpTalk.TestSupport;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Server.Tests;
 

@@ -7,6 +7,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using TcpTalk.Journal;
 using TcpTalk.Server;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Cli.Commands;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using TcpTalk.Protocol;
 
-namespace TcpTalk.Server;
+namespace TcpTalk.Messages;
 
 /// <summary>
 /// The complete messages that one read of one connection produced, in order. Valid only until the sink's
@@ -12,14 +12,60 @@ public readonly struct MessageBatch
     private readonly ReadOnlyMemory<byte> _buffer;
     private readonly ReadOnlyMemory<(int Start, int Length)> _messages;
 
-    internal MessageBatch(ConnectionInfo connection, DateTimeOffset receivedAt, Encoding encoding,
+    /// <summary>
+    /// Creates a batch over <paramref name="buffer"/> without copying: message <c>i</c> is the
+    /// <c>messages[i].Length</c> bytes at <c>messages[i].Start</c>. This is how the server builds the batch of one
+    /// read; <see cref="FromMessages"/> is the convenient form for tests and custom sources.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A range lies outside <paramref name="buffer"/>.</exception>
+    public MessageBatch(ConnectionInfo connection, DateTimeOffset receivedAt, Encoding encoding,
         ReadOnlyMemory<byte> buffer, ReadOnlyMemory<(int Start, int Length)> messages)
     {
+        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(encoding);
+        foreach (var (start, length) in messages.Span)
+        {
+            // One unsigned comparison per bound: cheap enough for the server's hot path, and a bad range fails here
+            // rather than as a slice exception inside a sink or store.
+            if ((uint)start > (uint)buffer.Length || (uint)length > (uint)(buffer.Length - start))
+            {
+                throw new ArgumentOutOfRangeException(nameof(messages), $"range ({start}, {length}) lies outside the {buffer.Length}-byte buffer");
+            }
+        }
+
         Connection = connection;
         ReceivedAt = receivedAt;
         Encoding = encoding;
         _buffer = buffer;
         _messages = messages;
+    }
+
+    /// <summary>
+    /// Creates a batch holding a copy of each of <paramref name="messages"/> (terminators excluded), in order: for
+    /// unit-testing a sink or a store, or for feeding one from a source other than the server.
+    /// </summary>
+    public static MessageBatch FromMessages(ConnectionInfo connection, DateTimeOffset receivedAt, Encoding encoding,
+        IEnumerable<ReadOnlyMemory<byte>> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var buffer = new List<byte>();
+        var ranges = new List<(int Start, int Length)>();
+        foreach (var message in messages)
+        {
+            ranges.Add((buffer.Count, message.Length));
+            buffer.AddRange(message.Span);
+        }
+
+        return new MessageBatch(connection, receivedAt, encoding, buffer.ToArray(), ranges.ToArray());
+    }
+
+    /// <summary>Creates a batch of <paramref name="texts"/>, each encoded with <paramref name="encoding"/>.</summary>
+    public static MessageBatch FromTexts(ConnectionInfo connection, DateTimeOffset receivedAt, Encoding encoding,
+        params IEnumerable<string> texts)
+    {
+        ArgumentNullException.ThrowIfNull(encoding);
+        ArgumentNullException.ThrowIfNull(texts);
+        return FromMessages(connection, receivedAt, encoding, texts.Select(t => (ReadOnlyMemory<byte>)encoding.GetBytes(t)));
     }
 
     /// <summary>The connection the messages came from.</summary>

@@ -1,6 +1,6 @@
 using System.Threading.Channels;
 
-namespace TcpTalk.Server;
+namespace TcpTalk.Messages;
 
 /// <summary>
 /// Where received messages go: the console output, a journal, a library user's code. Called by the connection's

@@ -1,8 +1,7 @@
 using System.Net;
-using System.Net.Sockets;
 using TcpTalk.Protocol;
 
-namespace TcpTalk.Server;
+namespace TcpTalk.Messages;
 
 /// <summary>
 /// One accepted TCP connection, named by its five parts: protocol, local address and port, remote address and port.
@@ -45,17 +44,6 @@ public sealed class ConnectionInfo
 
     /// <summary><c>127.0.0.1:12345</c> or <c>[::1]:12345</c>.</summary>
     public string Local => ClientAddress.FormatEndpoint(LocalAddress, LocalPort);
-
-    /// <summary>
-    /// Describes the connection from an accepted socket. A listener bound to one address already names the local
-    /// endpoint, which saves a getsockname call per connection; a wildcard listener has to ask.
-    /// </summary>
-    internal static ConnectionInfo FromSocket(long id, Socket socket, IPEndPoint listener)
-    {
-        bool wildcard = listener.Address.Equals(IPAddress.Any) || listener.Address.Equals(IPAddress.IPv6Any);
-        var local = wildcard ? (IPEndPoint)socket.LocalEndPoint! : listener;
-        return new(id, local, (IPEndPoint)socket.RemoteEndPoint!);
-    }
 
     /// <summary>The five parts: <c>tcp 127.0.0.1:12345 &lt;- 127.0.0.1:5000</c>.</summary>
     public override string ToString() => $"{Protocol} {Local} <- {Remote}";

@@ -1,4 +1,4 @@
-namespace TcpTalk.Server;
+namespace TcpTalk.Messages;
 
 /// <summary>
 /// A durable store of received messages that the server calls before it tells anyone it has a message (before

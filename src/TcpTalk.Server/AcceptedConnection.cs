@@ -1,0 +1,21 @@
+using System.Net;
+using System.Net.Sockets;
+using TcpTalk.Messages;
+
+namespace TcpTalk.Server;
+
+/// <summary>Names an accepted socket's connection by its five parts.</summary>
+internal static class AcceptedConnection
+{
+    /// <summary>
+    /// Describes the connection from an accepted socket. A listener bound to one address already names the local
+    /// endpoint, which saves a getsockname call per connection; a wildcard listener has to ask.
+    /// </summary>
+    /// <exception cref="SocketException">The socket was closed before its endpoints could be read.</exception>
+    public static ConnectionInfo Describe(long id, Socket socket, IPEndPoint listener)
+    {
+        bool wildcard = listener.Address.Equals(IPAddress.Any) || listener.Address.Equals(IPAddress.IPv6Any);
+        var local = wildcard ? (IPEndPoint)socket.LocalEndPoint! : listener;
+        return new(id, local, (IPEndPoint)socket.RemoteEndPoint!);
+    }
+}
