@@ -135,7 +135,7 @@ public sealed class TalkClient : IAsyncDisposable
         {
             client = new TalkClient(socket, options, framer);
         }
-        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
             // Reading RemoteEndPoint after a reset fails with NotConnected: the server reset right after accepting.
             socket.Dispose();
@@ -202,7 +202,7 @@ public sealed class TalkClient : IAsyncDisposable
         {
             await WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
             MessagesSent--;
             ThrowIfServerGone(beforeSending: true);
@@ -236,7 +236,7 @@ public sealed class TalkClient : IAsyncDisposable
 
             _socket.Shutdown(SocketShutdown.Send);
         }
-        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
             reset = true;
         }
@@ -377,7 +377,7 @@ public sealed class TalkClient : IAsyncDisposable
         {
             throw new ProtocolException($"greeting from {target} is longer than {e.Limit} bytes (the limit); is this a TcpTalk server with {_framer.Mode.ToName()} framing?", e);
         }
-        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
             throw (Exception?)_handshake?.RefusedAfterHandshake(e) ?? new ServerClosedException($"{target} reset the connection before sending a greeting", e);
         }
@@ -429,7 +429,7 @@ public sealed class TalkClient : IAsyncDisposable
             Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
             _serverClosed = true;
         }
-        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
             Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
             _serverClosed = true;
@@ -473,8 +473,5 @@ public sealed class TalkClient : IAsyncDisposable
     }
 
     private int Read() => Math.Max(0, MessagesSent - 1);
-
-    private static bool IsPeerGone(SocketError error) => error is SocketError.ConnectionReset or SocketError.ConnectionAborted
-        or SocketError.Shutdown or SocketError.NetworkReset or SocketError.NotConnected;
 
 }

@@ -172,7 +172,7 @@ internal sealed class ConnectionHandler
                 ServerLog.TlsFailed(log, Info.Id, Info.Remote, e.Message);
             }
         }
-        catch (SocketException e) when (IsPeerGone(e.SocketErrorCode))
+        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
             // TimedOut on an idle connection: TCP keepalive probes went unanswered (KeepAliveTime); the peer vanished.
             reason = e.SocketErrorCode == SocketError.TimedOut ? "peer vanished (unanswered keepalive or retransmissions)" : "peer reset";
@@ -497,8 +497,4 @@ internal sealed class ConnectionHandler
             // The peer is gone or would not stop sending; the connection closes either way.
         }
     }
-
-    private static bool IsPeerGone(SocketError error) => error is SocketError.ConnectionReset or SocketError.ConnectionAborted
-        or SocketError.Shutdown or SocketError.NetworkReset or SocketError.TimedOut or SocketError.HostUnreachable
-        or SocketError.NetworkUnreachable or SocketError.NotConnected;
 }
