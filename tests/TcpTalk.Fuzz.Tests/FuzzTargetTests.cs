@@ -132,6 +132,26 @@ public class FuzzTargetTests
                 reply.CopyTo(input, 2);
             }
         }
+        else if (target == "proxy" && length >= 16 && random.Next(4) != 0)
+        {
+            // Past the signature most of the time, with a small v2 length or a v1 line, so the later checks are reached.
+            if (random.Next(2) == 0)
+            {
+                "\r\n\r\n\0\r\nQUIT\n"u8.CopyTo(input);
+                input[12] = (byte)(random.Next(8) == 0 ? input[12] : 0x20 | random.Next(2));
+                input[14] = 0;
+                input[15] = (byte)random.Next(length - 15);
+            }
+            else
+            {
+                "PROXY TCP4 "u8.CopyTo(input);
+                const string alphabet = "0123456789.:abcdef \r\n";
+                for (int i = 11; i < length; i++)
+                {
+                    input[i] = (byte)alphabet[random.Next(alphabet.Length)];
+                }
+            }
+        }
         else if (target == "inputs")
         {
             const string alphabet = "[]:.%{}0123456789abcdefABCDEF:: localhost{address}{port}sha256:line nul";
