@@ -2,7 +2,7 @@
 # bench/fuzz.sh - coverage-guided fuzzing of the parsers a peer or a user reaches (fuzz/TcpTalk.Fuzz), with AFL++
 # and SharpFuzz.
 #
-#   bench/fuzz.sh --minutes 5                  every target (framer, text, reply, inputs) for 5 minutes each
+#   bench/fuzz.sh --minutes 5                  every target (framer, text, reply, inputs, proxy) for 5 minutes each
 #   bench/fuzz.sh --minutes 10 --target framer --target reply
 #
 # Installs afl++ with apt when afl-fuzz is missing and SharpFuzz.CommandLine as a local dotnet tool
@@ -16,7 +16,7 @@
 set -euo pipefail
 ROOT=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
 ART=$ROOT/artifacts/fuzz
-ALL_TARGETS=(framer text reply inputs)
+ALL_TARGETS=(framer text reply inputs proxy)
 SHARPFUZZ_VERSION=2.3.0
 
 MINUTES=
