@@ -276,7 +276,8 @@ public sealed class PostgresJournalUri
                 };
                 break;
             case "target_session_attrs":
-                builder.TargetSessionAttributes = ParseTarget(value).ToString();
+                _ = ParseTarget(value); // our own sentence for a bad value; Npgsql takes libpq's spelling
+                builder.TargetSessionAttributes = value;
                 break;
             case "connect_timeout":
                 builder.Timeout = Seconds(name, value, 0, 1024);
