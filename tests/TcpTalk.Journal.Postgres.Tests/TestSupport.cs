@@ -1,3 +1,4 @@
+global using JournalUnavailableExceptionAlias = TcpTalk.Messages.JournalUnavailableException;
 using System.Net;
 using System.Text;
 using TcpTalk.Messages;
