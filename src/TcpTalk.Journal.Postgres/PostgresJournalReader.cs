@@ -255,21 +255,17 @@ public sealed class PostgresJournalReader : IAsyncDisposable
             }
 
             _woken = false;
-            long last = await reader.GetLastIdAsync(connection, cancellationToken).ConfigureAwait(false);
-            if (last <= Seen)
-            {
-                return [];
-            }
-
-            var (matches, rows, lastRead) = await ReadPageAsync(connection, reader._schema, filters, Seen, last, descending: false, cancellationToken).ConfigureAwait(false);
-            if (rows == PageSize)
+            // One round trip: ids are gapless and in commit order, so whatever is visible above Seen is exactly what
+            // is new, with no need for an upper bound taken first.
+            var (matches, rows, lastRead) = await ReadPageAsync(connection, reader._schema, filters, Seen, long.MaxValue, descending: false, cancellationToken).ConfigureAwait(false);
+            if (rows > 0)
             {
                 Seen = lastRead;
-                _woken = true; // more to read: no waiting before the next page
             }
-            else
+
+            if (rows == PageSize)
             {
-                Seen = last;
+                _woken = true; // more to read: no waiting before the next page
             }
 
             return matches;
