@@ -31,8 +31,8 @@ public sealed class PostgresJournalOptions
     public int MaxMessagesPerCommit { get; set; } = 10_000;
 
     /// <summary>
-    /// While the journal is unhealthy, how often it tries a small write of its own (it updates its id counter row
-    /// in place) to find out whether it can store messages again, on whichever host is now read-write. Default 1 s:
+    /// While the journal is unhealthy, how often it tries a small write of its own (a row inserted and deleted
+    /// in one transaction) to find out whether it can store messages again, on whichever host is now read-write. Default 1 s:
     /// a failover is noticed within a second of the new primary accepting writes. Range 10 ms to 1 hour.
     /// </summary>
     public TimeSpan RecoveryProbeInterval { get; set; } = TimeSpan.FromSeconds(1);

@@ -63,6 +63,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
     // Owned by the writer task alone (and by OpenAsync before it starts).
     private NpgsqlConnection? _connection;
     private byte[] _arena = new byte[64 * 1024];
+    private byte[] _probePayload = [];
 
     private PostgresMessageJournal(PostgresJournalUri uri, string schema, PostgresJournalOptions options, ILogger logger, PostgresJournalHooks? hooks)
     {
@@ -76,7 +77,10 @@ public sealed class PostgresMessageJournal : IMessageJournal
         string q = PostgresJournalSchema.Quote(schema);
         _copySql = $"COPY {q}.messages (id, node_name, received_us, local_address, local_port, client_address, client_port, connection_id, code_page, unique_id, raw) FROM STDIN (FORMAT BINARY)";
         _reserveSql = $"UPDATE {q}.id_counter SET last_id = last_id + $1 RETURNING last_id - $1 + 1";
-        _probeSql = $"UPDATE {q}.id_counter SET last_id = last_id";
+        // A row inserted and deleted in one transaction: it needs room in the table as the failed group did (a disk
+        // still full fails it), writes WAL and waits for the synchronous standby at COMMIT, and nobody ever sees it.
+        _probeSql = $"INSERT INTO {q}.messages (id, node_name, received_us, local_address, local_port, client_address, client_port, connection_id, code_page, raw) " +
+                    $"VALUES (-1, 'probe', 0, '', 0, '', 0, 0, 0, $1); DELETE FROM {q}.messages WHERE id = -1";
         _channel = PostgresJournalSchema.Channel(schema);
         _queue = Channel.CreateBounded<PendingAppend>(new BoundedChannelOptions(options.MaxQueuedBatches)
         {
@@ -278,14 +282,19 @@ public sealed class PostgresMessageJournal : IMessageJournal
         return await ready.ConfigureAwait(false);
     }
 
-    /// <summary>A transaction that stores nothing but writes (the counter row, in place): it meets the host, its disk and its standby as an append would.</summary>
+    /// <summary>A transaction that stores nothing but writes (a row it deletes again): it meets the host, its disk and its standby as an append would.</summary>
     private async Task ProbeAsync()
     {
         try
         {
             await EnsureConnectionAsync(CancellationToken.None).ConfigureAwait(false);
             await using var transaction = await _connection!.BeginTransactionAsync().ConfigureAwait(false);
-            await PostgresJournalSchema.ExecuteAsync(_connection, _probeSql, CancellationToken.None).ConfigureAwait(false);
+            await using (var probe = new NpgsqlCommand(_probeSql, _connection))
+            {
+                probe.Parameters.Add(new NpgsqlParameter<byte[]> { TypedValue = _probePayload });
+                await probe.ExecuteNonQueryAsync().ConfigureAwait(false);
+            }
+
             await transaction.CommitAsync().ConfigureAwait(false);
         }
         catch (Exception)
@@ -350,17 +359,8 @@ public sealed class PostgresMessageJournal : IMessageJournal
     /// <summary>Copies the group's message bytes into one reused buffer (a batch's bytes are a span, which COPY's async writes cannot take).</summary>
     private ReadOnlyMemory<byte>[] CopyIntoArena(List<PendingAppend> group)
     {
-        long total = 0;
-        int count = 0;
-        foreach (var pending in group)
-        {
-            for (int i = 0; i < pending.Batch.Count; i++)
-            {
-                total += pending.Batch[i].Length;
-            }
-
-            count += pending.Batch.Count;
-        }
+        long total = TotalBytes(group);
+        int count = group.Sum(p => p.Batch.Count);
 
         if (total > _arena.Length)
         {
@@ -382,6 +382,20 @@ public sealed class PostgresMessageJournal : IMessageJournal
         }
 
         return slices;
+    }
+
+    private static long TotalBytes(List<PendingAppend> group)
+    {
+        long total = 0;
+        foreach (var pending in group)
+        {
+            for (int i = 0; i < pending.Batch.Count; i++)
+            {
+                total += pending.Batch[i].Length;
+            }
+        }
+
+        return total;
     }
 
     private async Task CopyRowsAsync(NpgsqlConnection connection, List<PendingAppend> group, ReadOnlyMemory<byte>[] slices, long firstId)
@@ -435,6 +449,10 @@ public sealed class PostgresMessageJournal : IMessageJournal
         Interlocked.Increment(ref _failedCommits);
         Interlocked.Increment(ref _failuresSinceHealthy);
         string reason = PostgresErrors.Describe(error);
+        // The probe stores as many random (incompressible) bytes as this group held, up to 1 MiB, so that it
+        // succeeds only once the group would fit: a tiny probe row fits a page a full disk still has room in.
+        _probePayload = new byte[(int)Math.Min(TotalBytes(group), 1 << 20)];
+        Random.Shared.NextBytes(_probePayload);
         if (wasHealthy)
         {
             // One line per outage (the recovery gets its own); every failing retry meanwhile only at Debug.

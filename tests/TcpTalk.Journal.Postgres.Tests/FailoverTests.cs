@@ -66,24 +66,4 @@ public sealed class FailoverTests(ITestOutputHelper output)
         Assert.Single(log.Lines, l => l.Contains("could not store", StringComparison.Ordinal)); // one line per outage
         Assert.Single(log.Lines, l => l.Contains("is writable again on 127.0.0.1:" + cluster.StandbyPort, StringComparison.Ordinal));
     }
-
-    private sealed class ListLogger : ILoggerProvider, ILogger
-    {
-        public ConcurrentQueue<string> Queue { get; } = new();
-
-        public IEnumerable<string> Lines => Queue;
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            Queue.Enqueue(formatter(state, exception));
-
-        public void Dispose()
-        {
-        }
-    }
 }

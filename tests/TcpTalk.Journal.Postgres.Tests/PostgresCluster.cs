@@ -17,6 +17,7 @@ internal sealed class PostgresCluster : IAsyncDisposable
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
 
     private readonly List<string> _running = [];
+    private readonly List<string> _mounts = [];
 
     private PostgresCluster(string folder)
     {
@@ -117,6 +118,24 @@ internal sealed class PostgresCluster : IAsyncDisposable
         await RunAsync("pg_ctl", "-D", StandbyData, "-w", "-t", "30", "promote").ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Mounts a tmpfs of <paramref name="megabytes"/> MiB, owned by postgres, at a folder of this cluster (root only):
+    /// a disk the test can fill. Unmounted by <see cref="DisposeAsync"/>.
+    /// </summary>
+    public async Task<string> MountSmallDiskAsync(int megabytes)
+    {
+        string folder = Path.Combine(Folder, "small-disk");
+        Directory.CreateDirectory(folder);
+        await RunAsPostgresAsync("mount", "-t", "tmpfs", "-o", $"size={megabytes}m,mode=700", "tmpfs", folder).ConfigureAwait(false);
+        _mounts.Add(folder);
+        await RunAsPostgresAsync("chown", "postgres:postgres", folder).ConfigureAwait(false);
+        return folder;
+    }
+
+    /// <summary>Grows a disk of <see cref="MountSmallDiskAsync"/> to <paramref name="megabytes"/> MiB (tmpfs resizes in place).</summary>
+    public Task GrowDiskAsync(string folder, int megabytes) =>
+        RunAsPostgresAsync("mount", "-o", $"remount,size={megabytes}m", folder);
+
     public async Task ExecuteAsync(int port, string sql)
     {
         await using var connection = new NpgsqlConnection(ConnectionString(port));
@@ -144,6 +163,18 @@ internal sealed class PostgresCluster : IAsyncDisposable
             catch (Exception)
             {
                 // Already stopped (a test stopped it); nothing else to end.
+            }
+        }
+
+        foreach (var mount in _mounts)
+        {
+            try
+            {
+                await RunAsPostgresAsync("umount", "-l", mount).ConfigureAwait(false); // lazy: PostgreSQL is stopped, but be sure
+            }
+            catch (Exception)
+            {
+                // Nothing mounted there any more.
             }
         }
 
@@ -184,18 +215,19 @@ internal sealed class PostgresCluster : IAsyncDisposable
     private static async Task RunAsPostgresAsync(string program, params string[] arguments)
     {
         bool root = Environment.UserName == "root";
+        bool asRoot = program is "chown" or "mount" or "umount";
         if (!root && program == "chown")
         {
             return;
         }
 
-        var start = new ProcessStartInfo(root && program != "chown" ? "runuser" : program)
+        var start = new ProcessStartInfo(root && !asRoot ? "runuser" : program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        if (root && program != "chown")
+        if (root && !asRoot)
         {
             foreach (var a in (string[])["-u", "postgres", "--", program])
             {

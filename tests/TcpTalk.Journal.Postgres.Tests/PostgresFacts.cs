@@ -41,3 +41,19 @@ public sealed class SharedClusterCollection : ICollectionFixture<SharedCluster>
 {
     public const string Name = "PostgreSQL cluster";
 }
+
+/// <summary>A fact that needs PostgreSQL and a disk it can fill (root, to mount a small tmpfs); skipped with the reason otherwise.</summary>
+internal sealed class PostgresDiskFullFactAttribute : FactAttribute
+{
+    public PostgresDiskFullFactAttribute()
+    {
+        if (PostgresCluster.MissingReason is { } reason)
+        {
+            Skip = reason;
+        }
+        else if (!OperatingSystem.IsLinux() || Environment.UserName != "root")
+        {
+            Skip = "needs root on Linux, to mount a small tmpfs for PostgreSQL to fill";
+        }
+    }
+}

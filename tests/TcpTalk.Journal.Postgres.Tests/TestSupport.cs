@@ -1,5 +1,7 @@
 global using JournalUnavailableExceptionAlias = TcpTalk.Messages.JournalUnavailableException;
+using System.Collections.Concurrent;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using System.Text;
 using TcpTalk.Messages;
 using TcpTalk.Protocol;
@@ -62,5 +64,26 @@ internal static class Wait
         }
 
         return list;
+    }
+}
+
+/// <summary>Collects every log line, for tests that count them.</summary>
+internal sealed class ListLogger : ILoggerProvider, ILogger
+{
+    public ConcurrentQueue<string> Queue { get; } = new();
+
+    public IEnumerable<string> Lines => Queue;
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+    public bool IsEnabled(LogLevel logLevel) => true;
+
+    public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Queue.Enqueue(formatter(state, exception));
+
+    public void Dispose()
+    {
     }
 }
