@@ -7,42 +7,6 @@ using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Postgres;
 
-/// <summary>Settings of a <see cref="PostgresJournalReader"/>.</summary>
-public sealed class PostgresJournalReaderOptions
-{
-    /// <summary>The schema to read; overrides the URI's <c>?schema=</c>. Default null: the URI's.</summary>
-    public string? Schema { get; set; }
-
-    /// <summary>
-    /// How long <see cref="PostgresJournalReader.FollowAsync"/> waits for a NOTIFY before it looks for new records
-    /// anyway. Default 5 s: NOTIFY wakes it within milliseconds of each commit; this only bounds the delay when a
-    /// wake-up was lost (the follower reconnected, say). Range 10 ms to 1 hour.
-    /// </summary>
-    public TimeSpan FallbackPollInterval { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>How long a follow waits before reconnecting after losing the database. Default 1 s. Range 10 ms to 1 minute.</summary>
-    public TimeSpan ReconnectDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
-    public void Validate()
-    {
-        if (Schema is not null && !PostgresJournalUri.IsPlainIdentifier(Schema))
-        {
-            throw new ArgumentException($"Schema '{Schema}' must be 1 to 63 letters, digits or underscores, not starting with a digit");
-        }
-
-        if (FallbackPollInterval < TimeSpan.FromMilliseconds(10) || FallbackPollInterval > TimeSpan.FromHours(1))
-        {
-            throw new ArgumentException($"FallbackPollInterval is {FallbackPollInterval}; it must be between 10 ms and 1 hour");
-        }
-
-        if (ReconnectDelay < TimeSpan.FromMilliseconds(10) || ReconnectDelay > TimeSpan.FromMinutes(1))
-        {
-            throw new ArgumentException($"ReconnectDelay is {ReconnectDelay}; it must be between 10 ms and 1 minute");
-        }
-    }
-}
-
 /// <summary>
 /// Reads a PostgreSQL journal, for <c>tcptalk messages --journal postgres://...</c>: queries with filters, and follows
 /// new records as they are committed by any node. Queries go to the primary when it is up, else to a standby (unless
@@ -62,20 +26,20 @@ public sealed class PostgresJournalReader : IAsyncDisposable
     private const string Columns = "id, node_name, received_us, local_address, local_port, client_address, client_port, connection_id, code_page, unique_id, raw";
 
     private readonly NpgsqlMultiHostDataSource _dataSource;
-    private readonly PostgresJournalReaderOptions _options;
+    internal PostgresJournalReaderOptions Options { get; }
     private readonly TargetSessionAttributes _queryTarget;
-    private readonly TargetSessionAttributes _followTarget;
-    private readonly string _schema;
+    internal TargetSessionAttributes FollowTarget { get; }
+    internal string Schema { get; }
 
     private PostgresJournalReader(PostgresJournalUri uri, string schema, NpgsqlMultiHostDataSource dataSource, PostgresJournalReaderOptions options)
     {
         Uri = uri.ToString();
-        _schema = schema;
+        Schema = schema;
         _dataSource = dataSource;
-        _options = options;
+        Options = options;
         var explicitTarget = uri.TargetSessionAttributes is { } t ? PostgresJournalUri.ParseTarget(t) : (TargetSessionAttributes?)null;
         _queryTarget = explicitTarget ?? TargetSessionAttributes.PreferPrimary;
-        _followTarget = explicitTarget ?? TargetSessionAttributes.Primary;
+        FollowTarget = explicitTarget ?? TargetSessionAttributes.Primary;
     }
 
     /// <summary>The journal's URI without its password.</summary>
@@ -171,7 +135,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
 
     private async IAsyncEnumerable<PostgresJournalRecord> FollowCoreAsync(PostgresJournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        var follower = new Follower(this);
+        var follower = new JournalFollower(this);
         try
         {
             // LISTEN before taking the snapshot of the last id, so no commit falls between the two unnoticed.
@@ -209,87 +173,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
         }
     }
 
-    /// <summary>A follow's own connection, which LISTENs; a NOTIFY sets <see cref="_woken"/>.</summary>
-    private sealed class Follower(PostgresJournalReader reader) : IAsyncDisposable
-    {
-        private volatile bool _woken = true;
-
-        public NpgsqlConnection? Connection { get; private set; }
-
-        public long Seen { get; set; }
-
-        public async Task ConnectAsync(CancellationToken cancellationToken)
-        {
-            var connection = await reader.OpenAsync(reader._followTarget, cancellationToken).ConfigureAwait(false);
-            connection.Notification += (_, _) => _woken = true;
-            await PostgresJournalSchema.ExecuteAsync(connection, $"LISTEN \"{PostgresJournalSchema.Channel(reader._schema)}\"", cancellationToken).ConfigureAwait(false);
-            Connection = connection;
-            _woken = true; // look once right away: commits may have come while there was no connection
-        }
-
-        public async Task ReconnectAsync(CancellationToken cancellationToken)
-        {
-            while (true)
-            {
-                await DisposeAsync().ConfigureAwait(false);
-                await Task.Delay(reader._options.ReconnectDelay, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    await ConnectAsync(cancellationToken).ConfigureAwait(false);
-                    return;
-                }
-                catch (NpgsqlException) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // The database is still away; try again after the delay.
-                }
-            }
-        }
-
-        /// <summary>Waits for a wake-up (or the fallback interval), then returns the next page of new matching records (maybe none).</summary>
-        public async Task<List<PostgresJournalRecord>> NextAsync(PostgresJournalQuery filters, CancellationToken cancellationToken)
-        {
-            var connection = Connection!;
-            if (!_woken)
-            {
-                await connection.WaitAsync(reader._options.FallbackPollInterval, cancellationToken).ConfigureAwait(false);
-            }
-
-            _woken = false;
-            // One round trip: ids are gapless and in commit order, so whatever is visible above Seen is exactly what
-            // is new, with no need for an upper bound taken first.
-            var (matches, rows, lastRead) = await ReadPageAsync(connection, reader._schema, filters, Seen, long.MaxValue, descending: false, cancellationToken).ConfigureAwait(false);
-            if (rows > 0)
-            {
-                Seen = lastRead;
-            }
-
-            if (rows == PageSize)
-            {
-                _woken = true; // more to read: no waiting before the next page
-            }
-
-            return matches;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            var connection = Connection;
-            Connection = null;
-            if (connection is not null)
-            {
-                try
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                }
-                catch (Exception)
-                {
-                    // A broken connection may fail to close; it is released regardless.
-                }
-            }
-        }
-    }
-
-    private async Task<NpgsqlConnection> OpenAsync(TargetSessionAttributes target, CancellationToken cancellationToken)
+    internal async Task<NpgsqlConnection> OpenAsync(TargetSessionAttributes target, CancellationToken cancellationToken)
     {
         try
         {
@@ -303,9 +187,9 @@ public sealed class PostgresJournalReader : IAsyncDisposable
         }
     }
 
-    private async Task<long> GetLastIdAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    internal async Task<long> GetLastIdAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand($"SELECT last_id FROM {PostgresJournalSchema.Quote(_schema)}.id_counter", connection);
+        await using var command = new NpgsqlCommand($"SELECT last_id FROM {PostgresJournalSchema.Quote(Schema)}.id_counter", connection);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -321,7 +205,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
             long high = lastId;
             while (high > after && newest.Count < limit)
             {
-                var (matches, rows, lastRead) = await ReadPageAsync(connection, _schema, query, after, high, descending: true, cancellationToken).ConfigureAwait(false);
+                var (matches, rows, lastRead) = await ReadPageAsync(connection, Schema, query, after, high, descending: true, cancellationToken).ConfigureAwait(false);
                 newest.AddRange(matches.Take(limit - newest.Count));
                 if (rows < PageSize)
                 {
@@ -342,7 +226,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
         int count = 0;
         while (after < lastId)
         {
-            var (matches, rows, lastRead) = await ReadPageAsync(connection, _schema, query, after, lastId, descending: false, cancellationToken).ConfigureAwait(false);
+            var (matches, rows, lastRead) = await ReadPageAsync(connection, Schema, query, after, lastId, descending: false, cancellationToken).ConfigureAwait(false);
             foreach (var record in matches)
             {
                 yield return record;
@@ -365,7 +249,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
     /// One page of the rows with <paramref name="afterId"/> &lt; id &lt;= <paramref name="lastId"/>: the ones that
     /// match the query's filters (not its limit), how many rows were read, and the id of the last row read.
     /// </summary>
-    private static async Task<(List<PostgresJournalRecord> Matches, int Rows, long LastRead)> ReadPageAsync(NpgsqlConnection connection, string schema,
+    internal static async Task<(List<PostgresJournalRecord> Matches, int Rows, long LastRead)> ReadPageAsync(NpgsqlConnection connection, string schema,
         PostgresJournalQuery query, long afterId, long lastId, bool descending, CancellationToken cancellationToken)
     {
         var network = Normalize(query.From);

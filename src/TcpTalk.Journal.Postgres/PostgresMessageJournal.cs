@@ -48,7 +48,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
     private readonly string _uri;
     private readonly string _schema;
     private readonly string _node;
-    private readonly string _copySql;
+    private readonly GroupCopier _copier;
     private readonly string _reserveSql;
     private readonly string _probeSql;
     private readonly string _channel;
@@ -62,7 +62,6 @@ public sealed class PostgresMessageJournal : IMessageJournal
 
     // Owned by the writer task alone (and by OpenAsync before it starts).
     private NpgsqlConnection? _connection;
-    private byte[] _arena = new byte[64 * 1024];
     private byte[] _probePayload = [];
 
     private PostgresMessageJournal(PostgresJournalUri uri, string schema, PostgresJournalOptions options, ILogger logger, PostgresJournalHooks? hooks)
@@ -75,7 +74,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
         _node = options.EffectiveNodeName;
         _dataSource = PostgresDataSources.Build(uri.ToConnectionStringBuilder());
         string q = PostgresJournalSchema.Quote(schema);
-        _copySql = $"COPY {q}.messages (id, node_name, received_us, local_address, local_port, client_address, client_port, connection_id, code_page, unique_id, raw) FROM STDIN (FORMAT BINARY)";
+        _copier = new GroupCopier(schema, _node);
         _reserveSql = $"UPDATE {q}.id_counter SET last_id = last_id + $1 RETURNING last_id - $1 + 1";
         // A row inserted and deleted in one transaction: it needs room in the table as the failed group did (a disk
         // still full fails it), writes WAL and waits for the synchronous standby at COMMIT, and nobody ever sees it.
@@ -170,7 +169,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
 
         string host = HostOf(_connection!);
         PostgresJournalLog.Opened(_logger, _uri, host, _connection!.PostgreSqlVersion.ToString(), schemaSteps.Count, _node);
-        await LogReplicationAsync(_connection, host, cancellationToken).ConfigureAwait(false);
+        HasSynchronousStandby = await ReplicationCheck.LogAsync(_connection, _logger, _uri, host, cancellationToken).ConfigureAwait(false);
         _writer = Task.Run(RunWriterAsync, CancellationToken.None);
     }
 
@@ -315,7 +314,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
         {
             await EnsureConnectionAsync(CancellationToken.None).ConfigureAwait(false);
             var connection = _connection!;
-            var slices = CopyIntoArena(group);
+            var slices = _copier.CopyIntoArena(group);
             await using var transaction = await connection.BeginTransactionAsync().ConfigureAwait(false);
             long firstId;
             await using (var reserve = new NpgsqlCommand(_reserveSql, connection))
@@ -324,7 +323,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
                 firstId = (long)(await reserve.ExecuteScalarAsync().ConfigureAwait(false))!;
             }
 
-            await CopyRowsAsync(connection, group, slices, firstId).ConfigureAwait(false);
+            await _copier.CopyRowsAsync(connection, group, slices, firstId).ConfigureAwait(false);
             await using (var notify = new NpgsqlCommand("SELECT pg_notify($1, '')", connection))
             {
                 notify.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _channel });
@@ -356,82 +355,6 @@ public sealed class PostgresMessageJournal : IMessageJournal
         }
     }
 
-    /// <summary>Copies the group's message bytes into one reused buffer (a batch's bytes are a span, which COPY's async writes cannot take).</summary>
-    private ReadOnlyMemory<byte>[] CopyIntoArena(List<PendingAppend> group)
-    {
-        long total = TotalBytes(group);
-        int count = group.Sum(p => p.Batch.Count);
-
-        if (total > _arena.Length)
-        {
-            _arena = new byte[(int)Math.Min(Array.MaxLength, Math.Max(total, (long)_arena.Length * 2))];
-        }
-
-        var slices = new ReadOnlyMemory<byte>[count];
-        int offset = 0;
-        int index = 0;
-        foreach (var pending in group)
-        {
-            for (int i = 0; i < pending.Batch.Count; i++)
-            {
-                var message = pending.Batch[i];
-                message.CopyTo(_arena.AsSpan(offset));
-                slices[index++] = _arena.AsMemory(offset, message.Length);
-                offset += message.Length;
-            }
-        }
-
-        return slices;
-    }
-
-    private static long TotalBytes(List<PendingAppend> group)
-    {
-        long total = 0;
-        foreach (var pending in group)
-        {
-            for (int i = 0; i < pending.Batch.Count; i++)
-            {
-                total += pending.Batch[i].Length;
-            }
-        }
-
-        return total;
-    }
-
-    private async Task CopyRowsAsync(NpgsqlConnection connection, List<PendingAppend> group, ReadOnlyMemory<byte>[] slices, long firstId)
-    {
-        long id = firstId;
-        int index = 0;
-        await using var copy = await connection.BeginBinaryImportAsync(_copySql).ConfigureAwait(false);
-        foreach (var pending in group)
-        {
-            var batch = pending.Batch;
-            pending.FirstId = id;
-            var c = batch.Connection;
-            string local = c.LocalAddress.ToString();
-            string remote = c.RemoteAddress.ToString();
-            long receivedUs = UnixMicros.From(batch.ReceivedAt);
-            int codePage = batch.Encoding.CodePage;
-            for (int i = 0; i < batch.Count; i++)
-            {
-                await copy.StartRowAsync().ConfigureAwait(false);
-                await copy.WriteAsync(id++, NpgsqlTypes.NpgsqlDbType.Bigint).ConfigureAwait(false);
-                await copy.WriteAsync(_node, NpgsqlTypes.NpgsqlDbType.Text).ConfigureAwait(false);
-                await copy.WriteAsync(receivedUs, NpgsqlTypes.NpgsqlDbType.Bigint).ConfigureAwait(false);
-                await copy.WriteAsync(local, NpgsqlTypes.NpgsqlDbType.Text).ConfigureAwait(false);
-                await copy.WriteAsync(c.LocalPort, NpgsqlTypes.NpgsqlDbType.Integer).ConfigureAwait(false);
-                await copy.WriteAsync(remote, NpgsqlTypes.NpgsqlDbType.Text).ConfigureAwait(false);
-                await copy.WriteAsync(c.RemotePort, NpgsqlTypes.NpgsqlDbType.Integer).ConfigureAwait(false);
-                await copy.WriteAsync(c.Id, NpgsqlTypes.NpgsqlDbType.Bigint).ConfigureAwait(false);
-                await copy.WriteAsync(codePage, NpgsqlTypes.NpgsqlDbType.Integer).ConfigureAwait(false);
-                await copy.WriteNullAsync().ConfigureAwait(false); // unique_id: set once the PROXY protocol header is parsed
-                await copy.WriteAsync(slices[index++], NpgsqlTypes.NpgsqlDbType.Bytea).ConfigureAwait(false);
-            }
-        }
-
-        await copy.CompleteAsync().ConfigureAwait(false);
-    }
-
     private void MarkHealthy()
     {
         if (!_healthy)
@@ -451,7 +374,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
         string reason = PostgresErrors.Describe(error);
         // The probe stores as many random (incompressible) bytes as this group held, up to 1 MiB, so that it
         // succeeds only once the group would fit: a tiny probe row fits a page a full disk still has room in.
-        _probePayload = new byte[(int)Math.Min(TotalBytes(group), 1 << 20)];
+        _probePayload = new byte[(int)Math.Min(GroupCopier.TotalBytes(group), 1 << 20)];
         Random.Shared.NextBytes(_probePayload);
         if (wasHealthy)
         {
@@ -514,47 +437,6 @@ public sealed class PostgresMessageJournal : IMessageJournal
         catch (Exception)
         {
             // Closing a broken connection can fail; it is released regardless.
-        }
-    }
-
-    private async Task LogReplicationAsync(NpgsqlConnection connection, string host, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("""
-            SELECT current_setting('synchronous_standby_names'), current_setting('synchronous_commit'),
-                   (SELECT string_agg(application_name || ' ' || sync_state, ', ') FROM pg_stat_replication WHERE sync_state IN ('sync', 'quorum')),
-                   (SELECT count(*) FROM pg_stat_replication WHERE sync_state IS NULL)
-            """, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        string names = reader.GetString(0);
-        string synchronousCommit = reader.GetString(1);
-        string? synchronous = reader.IsDBNull(2) ? null : reader.GetString(2);
-        long hidden = reader.GetInt64(3);
-        bool waits = synchronousCommit is not ("off" or "local");
-        if (names.Length == 0)
-        {
-            HasSynchronousStandby = false;
-            PostgresJournalLog.NoSynchronousStandby(_logger, _uri, host, "synchronous_standby_names is empty", synchronousCommit);
-        }
-        else if (!waits)
-        {
-            HasSynchronousStandby = false;
-            PostgresJournalLog.NoSynchronousStandby(_logger, _uri, host, $"synchronous_commit={synchronousCommit} does not wait for it", synchronousCommit);
-        }
-        else if (synchronous is not null)
-        {
-            HasSynchronousStandby = true;
-            PostgresJournalLog.SynchronousStandby(_logger, _uri, host, synchronous, synchronousCommit);
-        }
-        else if (hidden > 0)
-        {
-            HasSynchronousStandby = null;
-            PostgresJournalLog.NoSynchronousStandby(_logger, _uri, host, $"synchronous_standby_names is '{names}' but this user may not see pg_stat_replication (grant pg_monitor)", synchronousCommit);
-        }
-        else
-        {
-            HasSynchronousStandby = false;
-            PostgresJournalLog.NoSynchronousStandby(_logger, _uri, host, $"synchronous_standby_names is '{names}' but no standby streams synchronously now, so commits wait until one does", synchronousCommit);
         }
     }
 
