@@ -39,6 +39,19 @@ public sealed class FailoverTests(ITestOutputHelper output)
             }
         }
 
+        // A follower from before the fault: it must go on, on the promoted standby, by itself.
+        await using var followReader = await PostgresJournalReader.OpenAsync(cluster.Uri(schema, "connect_timeout=2"),
+            new PostgresJournalReaderOptions { ReconnectDelay = TimeSpan.FromMilliseconds(100) });
+        long followed = 0;
+        var follow = Task.Run(async () =>
+        {
+            await foreach (var record in followReader.FollowAsync(PostgresJournalQuery.All, stop.Token))
+            {
+                Assert.True(record.Id > Volatile.Read(ref followed), $"follow returned id {record.Id} after {followed}");
+                Volatile.Write(ref followed, record.Id);
+            }
+        });
+
         var load = Enumerable.Range(0, 8).Select(LoadAsync).ToArray();
         await Wait.UntilAsync(() => Task.FromResult(acked.Count >= 200), TimeSpan.FromSeconds(20), "200 acknowledged appends before the fault");
 
@@ -54,8 +67,12 @@ public sealed class FailoverTests(ITestOutputHelper output)
         await Wait.UntilAsync(() => Task.FromResult(journal.IsHealthy && acked.Count > ackedAtFault + 100), TimeSpan.FromSeconds(30),
             "the journal writes to the promoted standby on its own");
         output.WriteLine($"acked {ackedAtFault} before the fault, writable again {promoted.ElapsedMilliseconds} ms after promotion, {failures.Count} failed appends ({failures.Count(f => f.MayBeStored)} 'may not be stored')");
+        long lastAcked = acked.Values.Max();
+        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref followed) >= lastAcked), TimeSpan.FromSeconds(20),
+            "the follower, reconnected to the promoted standby, reaches the last acknowledged id");
         await stop.CancelAsync();
         await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(20));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => follow.WaitAsync(TimeSpan.FromSeconds(20)));
 
         // Every acknowledged message is in the new primary, under the id it was acknowledged with.
         await using var reader = await PostgresJournalReader.OpenAsync(cluster.Uri(schema));
