@@ -3,7 +3,7 @@
 # run (goal: journal >= 0.5x raw COPY), without and with a synchronous standby. Medians of 3 short rounds; the
 # machine's load average is printed with each run. Starts its own PostgreSQL (Debian's binaries, initdb'd into a temp
 # folder as the postgres user, on free loopback ports) and removes it afterwards. Prints figures; asserts nothing.
-#   bench/pg-journal.sh [--seconds S] [--rounds N] [--appenders N] [--batch MESSAGES_PER_APPEND] [--size BYTES]
+#   bench/pg-journal.sh [--seconds S] [--rounds N] [--nodes N] [--appenders N] [--batch MESSAGES_PER_APPEND] [--size BYTES]
 # Default: 64 appenders (connections) each appending 100 messages of 64 bytes at a time, as streaming clients do.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -16,11 +16,12 @@ double seconds = Arg("--seconds", 3);
 int rounds = (int)Arg("--rounds", 3);
 int appenders = (int)Arg("--appenders", 64);
 int size = (int)Arg("--size", 64);
+int nodes = (int)Arg("--nodes", 1); // journal instances (nodes) sharing the appenders and the id counter
 int perAppend = (int)Arg("--batch", 100); // messages per append: one read of a streaming client
 
 await using var cluster = await PostgresCluster.StartAsync(standby);
 Console.WriteLine($"PostgreSQL cluster: primary :{cluster.PrimaryPort}{(standby ? $", synchronous standby :{cluster.StandbyPort}" : ", no standby")}; " +
-                  $"{appenders} appenders x {perAppend} message(s) of {size} bytes per append, {seconds} s a round, {rounds} rounds; load {File.ReadAllText("/proc/loadavg").Trim()}");
+                  $"{nodes} node(s), {appenders} appenders x {perAppend} message(s) of {size} bytes per append, {seconds} s a round, {rounds} rounds; load {File.ReadAllText("/proc/loadavg").Trim()}");
 var payload = Encoding.ASCII.GetBytes(new string('x', size));
 var journalRates = new List<double>();
 var copyRates = new List<double>();
@@ -44,7 +45,12 @@ Console.WriteLine(string.Create(inv, $"median: journal {Median(journalRates):F0}
 
 async Task<(long Stored, double Rate)> JournalRoundAsync(string schema)
 {
-    await using var journal = await PostgresMessageJournal.OpenAsync(cluster.Uri(schema), new PostgresJournalOptions { NodeName = "bench" });
+    var journals = new PostgresMessageJournal[nodes];
+    for (int n = 0; n < nodes; n++)
+    {
+        journals[n] = await PostgresMessageJournal.OpenAsync(cluster.Uri(schema), new PostgresJournalOptions { NodeName = "bench" + n.ToString(inv) });
+    }
+
     long count = 0;
     var stop = Stopwatch.StartNew();
     var duration = TimeSpan.FromSeconds(seconds);
@@ -52,6 +58,7 @@ async Task<(long Stored, double Rate)> JournalRoundAsync(string schema)
     {
         var connection = new ConnectionInfo(id, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Loopback, 40000 + id));
         var batch = new MessageBatch(connection, DateTimeOffset.UtcNow, Encoding.UTF8, payload, Enumerable.Repeat((0, payload.Length), perAppend).ToArray());
+        var journal = journals[id % nodes];
         while (stop.Elapsed < duration)
         {
             await journal.AppendAsync(batch, default);
@@ -60,7 +67,13 @@ async Task<(long Stored, double Rate)> JournalRoundAsync(string schema)
     }
 
     await Task.WhenAll(Enumerable.Range(1, appenders).Select(i => Task.Run(() => AppendLoopAsync(i))));
-    return (count, count / stop.Elapsed.TotalSeconds);
+    double rate = count / stop.Elapsed.TotalSeconds;
+    foreach (var journal in journals)
+    {
+        await journal.DisposeAsync();
+    }
+
+    return (count, rate);
 }
 
 // The same rows (same columns, same values) by one connection, 10,000 rows per COPY and transaction: what PostgreSQL
