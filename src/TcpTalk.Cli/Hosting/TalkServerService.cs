@@ -33,7 +33,7 @@ internal sealed class TalkServerService(
         // With a journal, the journal is the record: a stdout that stops reading must never stall receiving, storing
         // or acknowledging, so its lines are skipped (and counted) past the buffer. Without one, stdout is the only
         // record: connections wait for it instead (docs/RELIABILITY.md).
-        _output = new MessageOutput(Console.OpenStandardOutput(), new MessageOutputOptions
+        _output = new MessageOutput(StandardOutput.Open(), new MessageOutputOptions
         {
             Format = format,
             WhenBehind = journalPath is null ? OutputBehind.Wait : OutputBehind.Skip,
