@@ -42,7 +42,7 @@ public class MessageOutputBenchmarks
         }
 
         var info = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Loopback, 54321));
-        _batch = new MessageBatch(info, DateTimeOffset.UtcNow, MessageText.Utf8, buffer, ranges);
+        _batch = new MessageBatch(info, DateTimeOffset.UtcNow, MessageEncodings.Utf8, buffer, ranges);
     }
 
     [GlobalCleanup]

@@ -13,7 +13,7 @@ public class MessageOutputTests
     private static readonly ConnectionInfo s_connection = new(7, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Loopback, 1));
 
     private static MessageBatch Batch(string text, ConnectionInfo? connection = null, DateTimeOffset? at = null) =>
-        MessageBatch.FromTexts(connection ?? s_connection, at ?? DateTimeOffset.UnixEpoch, MessageText.Utf8, text);
+        MessageBatch.FromTexts(connection ?? s_connection, at ?? DateTimeOffset.UnixEpoch, MessageEncodings.Utf8, text);
 
     private static string Line(string text) => $"1970-01-01T00:00:00.000Z 127.0.0.1:1 {text}\n";
 
@@ -25,8 +25,8 @@ public class MessageOutputTests
         var at = new DateTimeOffset(2026, 11, 25, 15, 4, 5, 678, TimeSpan.FromHours(2));
         var mapped = new ConnectionInfo(7, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Parse("::ffff:10.1.2.3"), 5000));
         var v6 = new ConnectionInfo(8, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.IPv6Loopback, 6000));
-        await output.OnMessagesAsync(MessageBatch.FromMessages(mapped, at, MessageText.Utf8, ["hello"u8.ToArray(), "a\nb\u001b"u8.ToArray(), Array.Empty<byte>()]), default);
-        await output.OnMessagesAsync(MessageBatch.FromMessages(v6, at, MessageText.GetEncoding("gbk"), [new byte[] { 0xC4, 0xE3, 0xBA, 0xC3 }]), default);
+        await output.OnMessagesAsync(MessageBatch.FromMessages(mapped, at, MessageEncodings.Utf8, ["hello"u8.ToArray(), "a\nb\u001b"u8.ToArray(), Array.Empty<byte>()]), default);
+        await output.OnMessagesAsync(MessageBatch.FromMessages(v6, at, MessageEncodings.GetEncoding("gbk"), [new byte[] { 0xC4, 0xE3, 0xBA, 0xC3 }]), default);
         await output.DisposeAsync();
 
         Assert.Equal(
@@ -44,7 +44,7 @@ public class MessageOutputTests
         var output = new MessageOutput(stream, new MessageOutputOptions { Format = MessageOutputFormat.Json });
         var at = new DateTimeOffset(2026, 11, 25, 15, 4, 5, 678, TimeSpan.Zero);
         var mapped = new ConnectionInfo(7, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Parse("::ffff:10.1.2.3"), 5000));
-        var batch = MessageBatch.FromMessages(mapped, at, MessageText.Utf8, ["tab\there"u8.ToArray(), new byte[] { 0xFF }]);
+        var batch = MessageBatch.FromMessages(mapped, at, MessageEncodings.Utf8, ["tab\there"u8.ToArray(), new byte[] { 0xFF }]);
         await output.OnMessagesAsync(batch with { FirstJournalId = 41 }, default);
         await output.DisposeAsync();
 
