@@ -73,8 +73,8 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
     /// <inheritdoc/>
     public ValueTask OnMessagesAsync(MessageBatch batch, CancellationToken cancellationToken)
     {
-        Task room;
-        long warn;
+        Task? room = null;
+        long warn = 0;
         lock (_gate)
         {
             if (TryAppendLocked(batch))
@@ -85,16 +85,14 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
             if (_options.WhenBehind == OutputBehind.Wait)
             {
                 room = (_room ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-                warn = 0;
             }
             else
             {
-                room = Task.CompletedTask;
                 warn = SkipLocked(batch.Count);
             }
         }
 
-        if (_options.WhenBehind == OutputBehind.Wait)
+        if (room is not null)
         {
             return WaitForRoomAsync(batch, room, cancellationToken);
         }
@@ -326,7 +324,10 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         }
     }
 
-    /// <summary>A growable byte buffer that formatting writes into; it shrinks back after a huge message grew it.</summary>
+    /// <summary>
+    /// A growable byte buffer that formatting writes into. It keeps up to four times its first capacity between
+    /// writes (a busy second's backlog), and shrinks back after a stall or a huge message grew it past that.
+    /// </summary>
     private sealed class LineBuffer(int capacity) : IBufferWriter<byte>
     {
         private byte[] _bytes = new byte[capacity];
@@ -352,7 +353,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         public void Clear()
         {
             Length = 0;
-            if (_bytes.Length > capacity)
+            if (_bytes.Length > capacity * 4)
             {
                 _bytes = new byte[capacity];
             }
