@@ -36,7 +36,9 @@ public sealed class MessageLineWriter : IDisposable
     private static readonly JsonEncodedText s_text = JsonEncodedText.Encode("text");
     private static readonly JsonEncodedText s_raw = JsonEncodedText.Encode("raw");
 
-    private readonly byte[] _time = new byte[40];
+    private const int MaxTimeBytes = 40;
+
+    private readonly byte[] _time = new byte[MaxTimeBytes];
     private long _timeTicks = -1;
     private int _timeLength;
     private Utf8JsonWriter? _json;
@@ -69,9 +71,29 @@ public sealed class MessageLineWriter : IDisposable
     public void Write(in MessageBatch batch, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
+        if (Format == MessageOutputFormat.Json)
+        {
+            for (int i = 0; i < batch.Count; i++)
+            {
+                Write(MessageRecord.FromBatch(batch, i), output);
+            }
+
+            return;
+        }
+
+        // The hot path of serve's output: every message of a batch shares its time and client, so the line's
+        // "<time> <client> " prefix is formatted once and copied before each escaped text.
+        var connection = batch.Connection;
+        Span<byte> prefix = stackalloc byte[MaxTimeBytes + ClientAddress.MaxEndpointBytes + 2];
+        int length = WriteTextPrefix(batch.ReceivedAt, connection.RemoteAddress, connection.RemotePort, prefix);
+        prefix = prefix[..length];
         for (int i = 0; i < batch.Count; i++)
         {
-            Write(MessageRecord.FromBatch(batch, i), output);
+            prefix.CopyTo(output.GetSpan(length));
+            output.Advance(length);
+            MessageText.WriteEscapedUtf8(batch[i], batch.Encoding, output);
+            output.GetSpan(1)[0] = (byte)'\n';
+            output.Advance(1);
         }
     }
 
@@ -106,14 +128,21 @@ public sealed class MessageLineWriter : IDisposable
 
     private void WriteText(scoped in MessageRecord record, IBufferWriter<byte> output)
     {
-        var time = FormatTime(record.ReceivedAt, TextTimeFormat);
-        var span = output.GetSpan(time.Length + ClientAddress.MaxEndpointBytes + 2);
-        time.CopyTo(span);
-        span[time.Length] = (byte)' ';
-        ClientAddress.TryFormatEndpoint(record.ClientAddress, record.ClientPort, span[(time.Length + 1)..], out int remote);
-        span[time.Length + 1 + remote] = (byte)' ';
-        output.Advance(time.Length + remote + 2);
+        int length = WriteTextPrefix(record.ReceivedAt, record.ClientAddress, record.ClientPort,
+            output.GetSpan(MaxTimeBytes + ClientAddress.MaxEndpointBytes + 2));
+        output.Advance(length);
         MessageText.WriteEscapedUtf8(record.Raw, record.Encoding, output);
+    }
+
+    /// <summary>Writes <c>&lt;time&gt; &lt;client&gt; </c> into <paramref name="destination"/>; returns its length.</summary>
+    private int WriteTextPrefix(DateTimeOffset at, System.Net.IPAddress client, int port, Span<byte> destination)
+    {
+        var time = FormatTime(at, TextTimeFormat);
+        time.CopyTo(destination);
+        destination[time.Length] = (byte)' ';
+        ClientAddress.TryFormatEndpoint(client, port, destination[(time.Length + 1)..], out int remote);
+        destination[time.Length + 1 + remote] = (byte)' ';
+        return time.Length + remote + 2;
     }
 
     private void WriteJson(scoped in MessageRecord record, IBufferWriter<byte> output)
