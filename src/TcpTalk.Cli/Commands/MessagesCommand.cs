@@ -3,8 +3,6 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using TcpTalk.Journal;
 using TcpTalk.Server;
 using TcpTalk.Messages;
@@ -192,18 +190,8 @@ internal static class MessagesCommand
     {
         if (json)
         {
-            var message = new StoredMessage(
-                record.Id,
-                record.ReceivedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture),
-                record.LocalAddress.ToString(),
-                record.LocalPort,
-                record.ClientAddress.ToString(),
-                record.ClientPort,
-                record.ConnectionId,
-                record.CodePage,
-                record.Text,
-                record.Raw);
-            output.Write(JsonSerializer.SerializeToUtf8Bytes(message, MessagesJsonContext.Default.StoredMessage));
+            // The shared formatter: the same JSON object serve --output json prints for the message.
+            output.Write(Encoding.UTF8.GetBytes(MessageLineWriter.FormatLine(record.ToMessageRecord(), MessageOutputFormat.Json)));
         }
         else
         {
@@ -278,21 +266,3 @@ internal static class MessagesCommand
         return null;
     }
 }
-
-/// <summary>One line of <c>tcptalk messages --json</c>: every stored column; <c>raw</c> is base64.</summary>
-internal sealed record StoredMessage(
-    long Id,
-    string ReceivedAt,
-    string LocalAddress,
-    int LocalPort,
-    string ClientAddress,
-    int ClientPort,
-    long ConnectionId,
-    int CodePage,
-    string Text,
-    byte[] Raw);
-
-/// <summary>Source-generated serializer for <see cref="StoredMessage"/>: no reflection, so NativeAOT stays warning-free.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
-[JsonSerializable(typeof(StoredMessage))]
-internal sealed partial class MessagesJsonContext : JsonSerializerContext;
