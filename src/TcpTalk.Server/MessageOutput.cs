@@ -111,7 +111,7 @@ public sealed class MessageOutput : IMessageSink, IAsyncDisposable
         {
             if (_json is null)
             {
-                _json = new Utf8JsonWriter(_buffer);
+                _json = new Utf8JsonWriter(_buffer, MessageJson.WriterOptions);
             }
             else
             {

@@ -144,11 +144,10 @@ internal static class MessagesCommand
         }
         catch (OperationCanceledException) when (follow && shutdown.IsCancellationRequested)
         {
-            // Ctrl+C is how --follow ends.
-        }
-        catch (JournalUnavailableException e)
-        {
-            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+            // Ctrl+C (or SIGTERM) is how --follow ends: what was read is printed, and the exit code says it was
+            // interrupted, 130, as for send and bench (README, "Exit codes").
+            TryWrite(output, static o => o.Flush());
+            return (int)ExitCode.Interrupted;
         }
         finally
         {
@@ -169,10 +168,12 @@ internal static class MessagesCommand
         {
             throw new UserErrorException(ExitCode.Usage, e.Message + " (give the file 'tcptalk serve --journal' writes with --journal PATH)", e);
         }
-        catch (Exception e) when (e is JournalFormatException or JournalUnavailableException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
         {
-            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+            throw new UserErrorException(ExitCode.JournalFailed, $"journal {path} cannot be read: permission denied", e);
         }
+
+        // Not a journal, newer schema, in use...: ErrorReporter makes every journal exception exit 11.
     }
 
     private static bool TryWrite(Stream output, Action<Stream> write)
@@ -203,7 +204,7 @@ internal static class MessagesCommand
                 record.CodePage,
                 record.Text,
                 record.Raw);
-            output.Write(JsonSerializer.SerializeToUtf8Bytes(message, MessagesJsonContext.Default.StoredMessage));
+            output.Write(JsonSerializer.SerializeToUtf8Bytes(message, MessagesJsonContext.Utf8.StoredMessage));
         }
         else
         {
@@ -295,4 +296,12 @@ internal sealed record StoredMessage(
 /// <summary>Source-generated serializer for <see cref="StoredMessage"/>: no reflection, so NativeAOT stays warning-free.</summary>
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(StoredMessage))]
-internal sealed partial class MessagesJsonContext : JsonSerializerContext;
+internal sealed partial class MessagesJsonContext : JsonSerializerContext
+{
+    /// <summary>The context with the encoding of every message line (<see cref="MessageJson"/>): UTF-8 text as is.</summary>
+    public static MessagesJsonContext Utf8 { get; } = new(new JsonSerializerOptions
+    {
+        Encoder = MessageJson.Encoder,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, // options given here replace the attribute's
+    });
+}
