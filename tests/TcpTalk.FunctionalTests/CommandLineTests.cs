@@ -134,6 +134,31 @@ public partial class CommandLineTests
         Assert.Equal(expected, stdout.Order(StringComparer.Ordinal));
     }
 
+    [Fact]
+    public async Task AnIoErrorReadsAsTheRuntimesMessageNeverAsAResourceKey()
+    {
+        // Before: "unexpected error: DirectoryNotFoundException: IO_PathNotFound_Path, /tmp/.../sub" (exit 1).
+        string file = Path.GetTempFileName();
+        try
+        {
+            string output = Path.Combine(file, "sub"); // a directory inside a regular file cannot be created
+            var (code, stdout, stderr) = await Tcptalk.RunAsync(["cert", "create", "--out", output]);
+
+            Assert.Equal(2, code);
+            Assert.Empty(stdout);
+            string line = Assert.Single(stderr);
+            Assert.StartsWith($"tcptalk: cannot create the directory {output}: ", line, StringComparison.Ordinal);
+            Assert.DoesNotMatch(ResourceKey(), line);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [GeneratedRegex(@"\b[A-Z][A-Za-z0-9]*_[A-Za-z0-9_]+\b")]
+    private static partial Regex ResourceKey();
+
     [GeneratedRegex(@"\[default: ([^\]]*)\]")]
     private static partial Regex DefaultLabel();
 }
