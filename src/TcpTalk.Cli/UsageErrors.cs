@@ -25,10 +25,16 @@ internal static class UsageErrors
             return (int)ExitCode.Usage;
         }
 
-        string problem = unmatched is not null
-            ? Unmatched(command, unmatched)
-            : Describe(parsed.Errors[0]);
-        stderr.WriteLine($"tcptalk: {problem} ({help})");
+        // Every problem on the one line, the unknown word first; the errors System.CommandLine adds for it (and for
+        // the missing verb that it was not) are said by that first part already.
+        var problems = new List<string>();
+        if (unmatched is not null)
+        {
+            problems.Add(Unmatched(command, unmatched));
+        }
+
+        problems.AddRange(parsed.Errors.Where(e => !IsAboutTheVerb(e, parsed.UnmatchedTokens)).Select(Describe));
+        stderr.WriteLine($"tcptalk: {string.Join("; ", problems.Distinct())} ({help})");
         return (int)ExitCode.Usage;
     }
 
@@ -70,6 +76,12 @@ internal static class UsageErrors
 
         return $"unexpected argument '{token}'";
     }
+
+    /// <summary>An error about an unmatched word or a missing subcommand: a command's own error, not an option's.</summary>
+    private static bool IsAboutTheVerb(ParseError error, IReadOnlyList<string> unmatched) =>
+        error.SymbolResult is null or CommandResult
+        && (unmatched.Any(t => error.Message.Contains($"'{t}'", StringComparison.Ordinal))
+            || error.SymbolResult is CommandResult { Command: { Action: null, Subcommands.Count: > 0 } });
 
     /// <summary>System.CommandLine's message, worded as TcpTalk's own (no .NET type names, no final full stop).</summary>
     private static string Describe(ParseError error)
