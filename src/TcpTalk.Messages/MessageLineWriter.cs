@@ -149,7 +149,7 @@ public sealed class MessageLineWriter : IDisposable
     {
         if (_json is null)
         {
-            _json = new Utf8JsonWriter(output);
+            _json = new Utf8JsonWriter(output, MessageJson.WriterOptions);
         }
         else
         {

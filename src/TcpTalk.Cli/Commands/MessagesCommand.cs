@@ -142,11 +142,10 @@ internal static class MessagesCommand
         }
         catch (OperationCanceledException) when (follow && shutdown.IsCancellationRequested)
         {
-            // Ctrl+C is how --follow ends.
-        }
-        catch (JournalUnavailableException e)
-        {
-            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+            // Ctrl+C (or SIGTERM) is how --follow ends: what was read is printed, and the exit code says it was
+            // interrupted, 130, as for send and bench (README, "Exit codes").
+            TryWrite(output, static o => o.Flush());
+            return (int)ExitCode.Interrupted;
         }
         finally
         {
@@ -167,10 +166,12 @@ internal static class MessagesCommand
         {
             throw new UserErrorException(ExitCode.Usage, e.Message + " (give the file 'tcptalk serve --journal' writes with --journal PATH)", e);
         }
-        catch (Exception e) when (e is JournalFormatException or JournalUnavailableException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
         {
-            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+            throw new UserErrorException(ExitCode.JournalFailed, $"journal {path} cannot be read: permission denied", e);
         }
+
+        // Not a journal, newer schema, in use...: ErrorReporter makes every journal exception exit 11.
     }
 
     private static bool TryWrite(Stream output, Action<Stream> write)
