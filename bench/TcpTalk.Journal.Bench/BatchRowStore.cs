@@ -6,7 +6,7 @@ using TcpTalk.Messages;
 
 /// <summary>
 /// Design A: SQLite with one row per read batch (the messages' lengths as varints and their bytes back to back, a
-/// CRC-32C over both) and a connections table, so endpoints and code page are stored once per connection.
+/// CRC-32C over both) and a connections table (no time index: --since seeks by binary search over first_id), so endpoints and code page are stored once per connection.
 /// </summary>
 internal sealed class BatchRowStore : SqliteStore
 {
@@ -25,7 +25,6 @@ internal sealed class BatchRowStore : SqliteStore
               code_page INTEGER NOT NULL) STRICT;
             CREATE TABLE batches (first_id INTEGER PRIMARY KEY, count INTEGER NOT NULL, received_us INTEGER NOT NULL,
               connection INTEGER NOT NULL, lengths BLOB NOT NULL, raw BLOB NOT NULL, crc INTEGER NOT NULL) STRICT;
-            CREATE INDEX batches_by_time ON batches (received_us);
             """)
     {
         _insertBatch = Prepare("INSERT INTO batches VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");

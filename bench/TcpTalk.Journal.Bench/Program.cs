@@ -25,7 +25,7 @@ Console.WriteLine($"{settings.MessageBytes} B messages, stream {settings.StreamB
 try
 {
     int run = 0;
-    foreach (var workload in workloads)
+    foreach (var workload in workloads.Where(w => settings.Workload is null || w.Name == settings.Workload))
     {
         double baseline = 0;
         var rows = new List<(string Name, double Rate, double Cpu, double Bytes)>();
@@ -98,11 +98,11 @@ static async Task<(double Rate, double Cpu, double Bytes)> ShippedAsync(string f
         await using (var journal = SqliteMessageJournal.Open(path + ".db", new JournalOptions { Durability = settings.Full ? JournalDurability.Full : JournalDurability.Normal }))
         {
             // Like connections: each appender has one batch in flight at a time.
-            await Task.WhenAll(Enumerable.Range(0, workload.ConnectionsPerGroup).Select(_ => Task.Run(async () =>
+            await Task.WhenAll(Enumerable.Range(0, workload.ConnectionsPerGroup).Select(slot => Task.Run(async () =>
             {
                 while (clock.Elapsed.TotalSeconds < seconds)
                 {
-                    var batch = workload.NextGroup()[0];
+                    var batch = workload.NextBatch(slot);
                     await journal.AppendAsync(batch, CancellationToken.None);
                     Interlocked.Add(ref messages, batch.Count);
                 }
@@ -158,7 +158,7 @@ static double Median<T>(List<T> values, Func<T, double> select)
 static string LoadAverage() =>
     File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
-internal sealed record Settings(int MessageBytes, int StreamBatch, int Rounds, double Seconds, bool Full)
+internal sealed record Settings(int MessageBytes, int StreamBatch, int Rounds, double Seconds, bool Full, string? Workload = null)
 {
     public static Settings Parse(string[] args)
     {
@@ -173,7 +173,8 @@ internal sealed record Settings(int MessageBytes, int StreamBatch, int Rounds, d
                 "--rounds" => s with { Rounds = int.Parse(value, CultureInfo.InvariantCulture) },
                 "--seconds" => s with { Seconds = double.Parse(value, CultureInfo.InvariantCulture) },
                 "--full" => s with { Full = true },
-                _ => throw new ArgumentException($"unknown option {args[i]} (--message-bytes N --stream-batch N --rounds N --seconds S --full)"),
+                "--workload" => s with { Workload = value },
+                _ => throw new ArgumentException($"unknown option {args[i]} (--message-bytes N --stream-batch N --rounds N --seconds S --full --workload stream|session)"),
             };
             if (args[i] != "--full")
             {

@@ -47,6 +47,13 @@ internal sealed class Workload
 
     public int MessagesPerGroup => ConnectionsPerGroup * MessagesPerBatch;
 
+    /// <summary>The next batch of connection slot <paramref name="slot"/> (a new connection in session mode).</summary>
+    public MessageBatch NextBatch(int slot)
+    {
+        var connection = NewConnectionPerBatch ? NewConnection((int)Interlocked.Increment(ref _nextConnection)) : _streamConnections[slot];
+        return new MessageBatch(connection, DateTimeOffset.UtcNow, MessageText.Utf8, _buffer, _ranges);
+    }
+
     /// <summary>The next commit group: one batch per connection.</summary>
     public MessageBatch[] NextGroup()
     {

@@ -52,7 +52,6 @@ internal static class JournalSchema
             raw            BLOB    NOT NULL,     -- the messages' bytes exactly as received, back to back
             crc            INTEGER NOT NULL      -- CRC-32C of header, lengths and raw (JournalBatchFormat.Checksum)
         ) STRICT;
-        CREATE INDEX batches_by_time ON batches (received_us);
         """;
 
     /// <summary>
