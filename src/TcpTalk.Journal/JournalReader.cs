@@ -67,14 +67,15 @@ public sealed class JournalReader : IDisposable
 
     /// <summary>Opens the journal at <paramref name="path"/> read-only; it must exist.</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="JournalFormatException">The file is not a tcptalk journal, or has another schema version.</exception>
-    /// <exception cref="JournalUnavailableException">The file cannot be read (permissions, I/O error).</exception>
+    /// <exception cref="JournalFormatException">The file is not a tcptalk journal (empty, not SQLite, another program's database), or from a newer tcptalk.</exception>
+    /// <exception cref="JournalUnavailableException">The path is a directory, or the file cannot be read (permissions, I/O error).</exception>
     public static JournalReader Open(string path, JournalReaderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         options ??= new JournalReaderOptions();
         options.Validate();
         string fullPath = System.IO.Path.GetFullPath(path);
+        FileErrors.RefuseDirectory(fullPath);
         if (!File.Exists(fullPath))
         {
             throw new FileNotFoundException($"journal {fullPath} does not exist", fullPath);
@@ -85,6 +86,11 @@ public sealed class JournalReader : IDisposable
         {
             connection = SqliteRuntime.Open(fullPath, SqliteOpenMode.ReadOnly, busyTimeoutSeconds: 5);
             var (version, isEmpty) = JournalSchema.Inspect(connection, fullPath);
+            if (isEmpty && new FileInfo(fullPath).Length == 0)
+            {
+                throw new JournalFormatException(fullPath, $"{fullPath} is empty (0 bytes), not a tcptalk journal");
+            }
+
             if (isEmpty)
             {
                 throw new JournalFormatException(fullPath, $"{fullPath} is an empty SQLite file, not a tcptalk journal");
@@ -105,6 +111,11 @@ public sealed class JournalReader : IDisposable
             throw e.SqliteErrorCode == 26
                 ? new JournalFormatException(fullPath, $"{fullPath} is not an SQLite database, so it cannot be a tcptalk journal", e)
                 : new JournalUnavailableException($"journal {fullPath} cannot be read: {SqliteRuntime.Describe(e)}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            connection?.Dispose();
+            throw new JournalUnavailableException($"journal {fullPath} cannot be read: permission denied", e);
         }
         catch
         {

@@ -116,6 +116,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         string fullPath = System.IO.Path.GetFullPath(path);
+        FileErrors.RefuseDirectory(fullPath);
         string? folder = System.IO.Path.GetDirectoryName(fullPath);
         if (folder is not null && !Directory.Exists(folder))
         {

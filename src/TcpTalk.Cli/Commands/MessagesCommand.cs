@@ -169,9 +169,9 @@ internal static class MessagesCommand
         {
             throw new UserErrorException(ExitCode.Usage, e.Message + " (give the file 'tcptalk serve --journal' writes with --journal PATH)", e);
         }
-        catch (Exception e) when (e is JournalFormatException or JournalUnavailableException or UnauthorizedAccessException)
+        catch (Exception e) when (e is JournalFormatException or JournalUnavailableException)
         {
-            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+            throw new UserErrorException(ExitCode.JournalFailed, e.Message, e); // 11, as serve says it
         }
     }
 
