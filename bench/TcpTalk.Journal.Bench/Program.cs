@@ -7,6 +7,21 @@ using TcpTalk.Journal;
 // design B (an append-only segment log with a CRC-32C per record), each fed commit groups on one thread as the
 // journal's writer would get them; plus the shipped journal through its public AppendAsync from concurrent
 // appenders. Each round runs for --seconds; the table shows medians of --rounds. Figures only, no assertion.
+if (args is ["--readers", ..])
+{
+    string readersFolder = Directory.CreateTempSubdirectory("tcptalk-journal-readers-").FullName;
+    try
+    {
+        await ReaderBench.RunAsync(args.Length > 2 && args[1] == "--messages" ? long.Parse(args[2], CultureInfo.InvariantCulture) : 10_000_000, readersFolder);
+    }
+    finally
+    {
+        Directory.Delete(readersFolder, recursive: true);
+    }
+
+    return;
+}
+
 var settings = Settings.Parse(args);
 var workloads = new[]
 {
