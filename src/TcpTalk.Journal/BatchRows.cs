@@ -117,73 +117,10 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
         long start = (long)command.ExecuteScalar()!;
         if (filter.SinceMicros is { } since)
         {
-            start = Math.Max(start, FirstReceivedFrom(since - s_seekMarginMicros));
+            start = Math.Max(start, BatchSeek.FirstReceivedFrom(connection, since - s_seekMarginMicros));
         }
 
         return start;
-    }
-
-    /// <summary>
-    /// The first row received at or after <paramref name="micros"/>, found by binary search over first_id (receive
-    /// times follow ids up to the seek margin): about 25 rowid lookups on 10 million rows, no index to maintain on
-    /// the write path. A value past every row when none is that recent.
-    /// </summary>
-    private long FirstReceivedFrom(long micros)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT first_id, received_us FROM batches WHERE first_id >= $at ORDER BY first_id LIMIT 1";
-        var at = command.Parameters.Add("$at", SqliteType.Integer);
-        long high;
-        (long Id, long Micros)? RowFrom(long id)
-        {
-            at.Value = id;
-            using var reader = command.ExecuteReader();
-            return reader.Read() ? (reader.GetInt64(0), reader.GetInt64(1)) : null;
-        }
-
-        if (RowFrom(long.MinValue) is not { } first)
-        {
-            return long.MaxValue;
-        }
-
-        if (first.Micros >= micros)
-        {
-            return first.Id;
-        }
-
-        command.CommandText = "SELECT first_id, received_us FROM batches ORDER BY first_id DESC LIMIT 1";
-        using (var reader = command.ExecuteReader())
-        {
-            reader.Read();
-            if (reader.GetInt64(1) < micros)
-            {
-                return long.MaxValue;
-            }
-
-            high = reader.GetInt64(0);
-        }
-
-        command.CommandText = "SELECT first_id, received_us FROM batches WHERE first_id >= $at ORDER BY first_id LIMIT 1";
-        // Invariant: the row at low is older than micros, the row at high is not, and low < high.
-        long low = first.Id;
-        while (true)
-        {
-            long middle = Math.Max(low + 1, low + ((high - low) / 2));
-            var row = RowFrom(middle)!.Value; // exists: high >= middle is a row
-            if (row.Id >= high)
-            {
-                return high; // no row between low and high
-            }
-
-            if (row.Micros >= micros)
-            {
-                high = row.Id;
-            }
-            else
-            {
-                low = row.Id;
-            }
-        }
     }
 
     private void AddRow(SqliteDataReader reader, long afterId, long lastId, List<JournalRecord> page)

@@ -58,6 +58,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
     private SqliteConnection? _connection;
     private BatchInserter? _insert;
     private long _nextId;
+    private long _nextRetention;
 
     private SqliteMessageJournal(string path, JournalOptions options, ILogger logger, JournalLock fileLock, int schemaVersion, JournalHooks? hooks)
     {
@@ -351,6 +352,41 @@ public sealed class SqliteMessageJournal : IMessageJournal
         foreach (var pending in group)
         {
             pending.TrySetResult(pending.FirstId);
+        }
+
+        ApplyRetention();
+    }
+
+    /// <summary>
+    /// Drops the oldest data past <see cref="JournalOptions.MaxAge"/> or <see cref="JournalOptions.MaxBytes"/>, at
+    /// most once a second, after a commit (the appends of the group are already completed). A failure is logged and
+    /// retried later: it never fails an append.
+    /// </summary>
+    private void ApplyRetention()
+    {
+        if ((_options.MaxAge is null && _options.MaxBytes is null) || Environment.TickCount64 < _nextRetention || _connection is null)
+        {
+            return;
+        }
+
+        _nextRetention = Environment.TickCount64 + 1000;
+        try
+        {
+            var (dropped, oldestKept) = Retention.Enforce(_connection, _options, UnixMicros.From(DateTimeOffset.UtcNow));
+            if (dropped > 0)
+            {
+                string limit = string.Join(", ", new[]
+                {
+                    _options.MaxAge is { } age ? $"max age {age}" : null,
+                    _options.MaxBytes is { } bytes ? $"max bytes {bytes}" : null,
+                }.OfType<string>());
+                JournalLog.Dropped(_logger, Path, dropped, limit, oldestKept);
+            }
+        }
+        catch (Exception e)
+        {
+            JournalLog.RetentionFailed(_logger, Path, SqliteRuntime.Describe(e));
+            CloseConnection(); // its state is unknown; the next group opens a fresh one
         }
     }
 
