@@ -163,7 +163,8 @@ internal static class MessagesCommand
     {
         try
         {
-            return JournalReader.Open(path);
+            // A damaged row is skipped by the reader; say so on stderr, one line each, never silently.
+            return JournalReader.Open(path, new JournalReaderOptions { Damaged = static line => Console.Error.WriteLine("tcptalk: warning: " + line) });
         }
         catch (FileNotFoundException e)
         {
