@@ -273,6 +273,7 @@ public sealed class BenchTests
         int redraws = stdout.Count(l => l.StartsWith("\u001b[2K", StringComparison.Ordinal));
         Assert.InRange(redraws, 3, 2 * 4 + 3); // 4 a second over 2 s (plus the run's wind-down), and one erase at the end
         Assert.Contains(" sessions, ", screen, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\u001b\[\d*A", screen); // one row redrawn in place: the cursor never moves up
         int erased = screen.LastIndexOf("\u001b[2K", StringComparison.Ordinal);
         Assert.True(erased < screen.IndexOf("sessions/s", StringComparison.Ordinal), "the live line is erased before the summary table");
     }

@@ -76,7 +76,10 @@ internal sealed class BenchProgress : IDisposable
             string status = Describe();
             if (_style == BenchProgressStyle.Live)
             {
-                _writer.Write($"\r\u001b[2K{Bar(Fraction())} {_run.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s  {status}");
+                // One row only: a wrapped line would leave its first row behind at the next redraw.
+                string line = $"{Bar(Fraction())} {_run.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s  {status}";
+                int width = TerminalWidth();
+                _writer.Write($"\r\u001b[2K{(line.Length < width ? line : line[..(width - 1)])}");
             }
             else
             {
@@ -84,6 +87,19 @@ internal sealed class BenchProgress : IDisposable
             }
 
             _writer.Flush();
+        }
+    }
+
+    /// <summary>The terminal's width in columns (80 when it cannot be told), read each time: the window may be resized.</summary>
+    private static int TerminalWidth()
+    {
+        try
+        {
+            return Console.WindowWidth is > 10 and var width ? width : 80;
+        }
+        catch (Exception e) when (e is IOException or PlatformNotSupportedException)
+        {
+            return 80;
         }
     }
 
