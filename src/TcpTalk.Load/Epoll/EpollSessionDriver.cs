@@ -39,14 +39,14 @@ internal sealed unsafe class EpollSessionDriver : IDisposable
     private readonly int _window;
     private int _launched, _live, _windowHeld;
 
-    private EpollSessionDriver(IPEndPoint target, BenchOptions options, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters)
+    private EpollSessionDriver(IPEndPoint target, byte terminator, int window, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters)
     {
         _slots = slots;
         _clock = clock;
         _messages = messages;
         _counters = counters;
-        _steps = new EpollSessionSteps(Libc.SocketAddress(target), options.Terminator, clock, messages, counters);
-        _window = Math.Max(1, options.Window);
+        _steps = new EpollSessionSteps(Libc.SocketAddress(target), terminator, clock, messages, counters);
+        _window = Math.Max(1, window);
         _sessions = new EpollSession[slots.Length];
         for (int i = 0; i < _sessions.Length; i++)
         {
@@ -60,15 +60,19 @@ internal sealed unsafe class EpollSessionDriver : IDisposable
         }
     }
 
-    /// <summary>Runs every slot's sessions to target on a dedicated thread; the task ends when all slots are done.</summary>
-    public static Task RunAsync(IPEndPoint target, BenchOptions options, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters)
+    /// <summary>
+    /// Runs every slot's sessions against <paramref name="target"/> on a dedicated thread, with at most
+    /// <paramref name="window"/> slots awaiting their first greeting, until <paramref name="clock"/> says stop or
+    /// <paramref name="messages"/> runs out; the task ends when all slots are done. Everything is counted in <paramref name="counters"/>.
+    /// </summary>
+    public static Task RunAsync(IPEndPoint target, byte terminator, int window, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                using var driver = new EpollSessionDriver(target, options, slots, clock, messages, counters);
+                using var driver = new EpollSessionDriver(target, terminator, window, slots, clock, messages, counters);
                 driver.Run();
                 done.SetResult();
             }

@@ -85,7 +85,7 @@ internal sealed partial class BenchRun
         {
             if (UseEpollSessions)
             {
-                workers.Add(EpollSessionDriver.RunAsync(_target.Address, _options, _slots, Clock, _sessions, Counters));
+                workers.Add(EpollSessionDriver.RunAsync(_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters));
             }
 
             foreach (var slot in UseEpollSessions ? [] : _slots)
