@@ -1,6 +1,6 @@
-using TcpTalk.Cli.Bench;
+using TcpTalk.Load;
 
-namespace TcpTalk.Cli.Tests;
+namespace TcpTalk.Load.Tests;
 
 /// <summary>The log-linear histogram behind <c>tcptalk bench</c>'s percentiles (tcpload's layout).</summary>
 public class LatencyHistogramTests

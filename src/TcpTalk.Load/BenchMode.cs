@@ -1,7 +1,7 @@
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>What each load connection does; the same three modes, counted the same way, as <c>tcpload</c>.</summary>
-internal enum BenchMode
+public enum BenchMode
 {
     /// <summary>
     /// Each connection slot repeats a whole session: connect, read the greeting, send one message, half-close, read

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>Hold mode: open every connection, keep it until the run ends, count the ones the server closes.</summary>
 internal sealed partial class BenchRun

@@ -1,4 +1,4 @@
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>
 /// A log-linear (HdrHistogram-style) histogram of durations in nanoseconds, safe to record into from many threads at

@@ -2,29 +2,36 @@ using System.Diagnostics;
 using System.Text.Json.Serialization;
 using TcpTalk.Protocol;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>
 /// The figures of one run, named and computed as <c>tcpload</c>'s JSON line names and computes them (the rates and
 /// latency percentiles are comparable one to one); <c>tcptalk bench --json</c> prints this object.
 /// </summary>
-internal sealed class BenchResult
+public sealed class BenchResult
 {
+    /// <summary>The mode: <c>session</c>, <c>stream</c> or <c>hold</c>.</summary>
     public required string Mode { get; init; }
 
+    /// <summary>The server as given (<see cref="BenchOptions.Host"/>).</summary>
     public required string Host { get; init; }
 
+    /// <summary>The server's port.</summary>
     public required int Port { get; init; }
 
     /// <summary>The address the load went to.</summary>
     public required string Address { get; init; }
 
+    /// <summary>Concurrent connections (<see cref="BenchOptions.Connections"/>).</summary>
     public required int Connections { get; init; }
 
+    /// <summary>Payload bytes per message (<see cref="BenchOptions.MessageBytes"/>); hold mode sends none.</summary>
     public required int MessageBytes { get; init; }
 
+    /// <summary>The framing: <c>nul</c> or <c>line</c>.</summary>
     public required string Framing { get; init; }
 
+    /// <summary>Whether the load went over TLS.</summary>
     public required bool Tls { get; init; }
 
     /// <summary>The load window asked for (--duration); null when only --messages bounds the run.</summary>
@@ -36,12 +43,16 @@ internal sealed class BenchResult
     /// <summary>Time from the start to the last connection's end (in-flight sessions and drains included).</summary>
     public double ElapsedS { get; init; }
 
+    /// <summary>Whether Ctrl+C / SIGTERM cut the run short.</summary>
     public bool Interrupted { get; init; }
 
+    /// <summary>Connect calls made.</summary>
     public long Attempted { get; init; }
 
+    /// <summary>Connections the server accepted (TCP).</summary>
     public long Established { get; init; }
 
+    /// <summary>Connections whose greeting arrived.</summary>
     public long Greeted { get; init; }
 
     /// <summary>Hold mode: connections the server closed while held.</summary>
@@ -77,13 +88,14 @@ internal sealed class BenchResult
     /// <summary>Stream mode: time from the end of the window to the server's last close.</summary>
     public double DrainMs { get; init; }
 
-    /// <summary>Errors by kind (<see cref="BenchErrorKinds.ToName"/>), and <c>total</c>.</summary>
+    /// <summary>Errors by kind (<c>refused</c>, <c>reset</c>, <c>timeout</c>, <c>bad_greeting</c>, <c>closed</c>, <c>addr</c>, <c>tls</c>, <c>other</c>), and <c>total</c>.</summary>
     public required Dictionary<string, long> Errors { get; init; }
 
+    /// <summary>The latency percentiles, in microseconds.</summary>
     public required LatencySummary LatencyUs { get; init; }
 
     /// <summary>The figures of <paramref name="run"/>, which started at <paramref name="start"/>, whose load window ended at <paramref name="windowEnd"/> and whose last connection ended at <paramref name="finish"/> (timestamps).</summary>
-    public static BenchResult From(BenchRun run, long start, long windowEnd, long finish, IReadOnlyList<LoadSlot> slots)
+    internal static BenchResult From(BenchRun run, LoadTarget target, long start, long windowEnd, long finish, IReadOnlyList<LoadSlot> slots)
     {
         var options = run.Options;
         var counters = run.Counters;
@@ -108,16 +120,16 @@ internal sealed class BenchResult
         {
             Mode = options.Mode.ToString().ToLowerInvariant(),
             Host = options.Host,
-            Port = options.Target.Port,
-            Address = options.Target.Address.ToString(),
+            Port = target.Address.Port,
+            Address = target.Address.Address.ToString(),
             Connections = options.Connections,
             MessageBytes = options.MessageBytes,
             Framing = options.Framing.ToName(),
-            Tls = options.Tls is not null,
+            Tls = target.Tls is not null,
             DurationS = options.Duration?.TotalSeconds,
             MessagesLimit = options.Messages,
             ElapsedS = Math.Round(elapsed, 3),
-            Interrupted = run.Interrupted,
+            Interrupted = run.Clock.Interrupted,
             Attempted = counters.Attempted,
             Established = counters.Established,
             Greeted = counters.Greeted,
@@ -155,26 +167,34 @@ internal sealed class BenchResult
     private static double Micro(double nanoseconds) => Math.Round(nanoseconds / 1000, 1);
 }
 
-/// <summary>Latency percentiles in microseconds, from the run's <see cref="LatencyHistogram"/>.</summary>
-internal sealed class LatencySummary
+/// <summary>Latency percentiles in microseconds, from the run's log-linear histogram (tcpload's layout).</summary>
+public sealed class LatencySummary
 {
     /// <summary><c>session</c> (connect call to the server's close) or <c>greeting</c> (connect call to the greeting).</summary>
     public required string Kind { get; init; }
 
+    /// <summary>Samples recorded.</summary>
     public long Count { get; init; }
 
+    /// <summary>The smallest sample.</summary>
     public double Min { get; init; }
 
+    /// <summary>The mean of the samples.</summary>
     public double Mean { get; init; }
 
+    /// <summary>The median.</summary>
     public double P50 { get; init; }
 
+    /// <summary>The 90th percentile.</summary>
     public double P90 { get; init; }
 
+    /// <summary>The 99th percentile.</summary>
     public double P99 { get; init; }
 
+    /// <summary>The 99.9th percentile.</summary>
     public double P999 { get; init; }
 
+    /// <summary>The largest sample.</summary>
     public double Max { get; init; }
 }
 

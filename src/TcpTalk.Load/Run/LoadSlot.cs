@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>
 /// One load connection's place: its current socket, the deadline of the step it is in, and why it was aborted if it

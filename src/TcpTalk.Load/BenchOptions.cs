@@ -1,11 +1,10 @@
-using System.Net;
-using System.Net.Security;
+using TcpTalk.Client;
 using TcpTalk.Protocol;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
-/// <summary>What <c>tcptalk bench</c> loads, how hard and for how long. Defaults are <c>tcpload</c>'s.</summary>
-internal sealed class BenchOptions
+/// <summary>What <see cref="BenchRunner"/> loads, how hard and for how long. Defaults are <c>tcpload</c>'s.</summary>
+public sealed class BenchOptions
 {
     /// <summary>Shortest message: room for an id (<c>m0-&lt;slot&gt;-&lt;seq&gt;</c>) that run.py and the tests can count.</summary>
     public const int MinMessageBytes = 16;
@@ -16,11 +15,14 @@ internal sealed class BenchOptions
     /// <summary>Most connections in one run.</summary>
     public const int MaxConnections = 1_000_000;
 
-    /// <summary>The address every load connection goes to (the one the first probe connection reached).</summary>
-    public required IPEndPoint Target { get; init; }
-
-    /// <summary>The host as the user gave it, for the report and TLS (SNI).</summary>
+    /// <summary>
+    /// The server: a host name or address, resolved once by a probe connection whose address every load connection
+    /// then uses; also the TLS server name (SNI) unless <see cref="ClientTlsOptions.TargetHost"/> says otherwise.
+    /// </summary>
     public required string Host { get; init; }
+
+    /// <summary>The server's TCP port.</summary>
+    public required int Port { get; init; }
 
     /// <summary>What each connection does. Default <see cref="BenchMode.Session"/>.</summary>
     public BenchMode Mode { get; init; } = BenchMode.Session;
@@ -46,8 +48,11 @@ internal sealed class BenchOptions
     /// <summary>Message framing (also ends the greeting). Default NUL.</summary>
     public FramingMode Framing { get; init; } = FramingMode.Nul;
 
-    /// <summary>TLS for every load connection; null for plain TCP.</summary>
-    public SslClientAuthenticationOptions? Tls { get; init; }
+    /// <summary>
+    /// TLS for every load connection, trusting the server as <c>tcptalk send</c> does with the same options (checked
+    /// once, on the probe connection; each load connection then accepts exactly that certificate); null for plain TCP.
+    /// </summary>
+    public ClientTlsOptions? Tls { get; init; }
 
     /// <summary>
     /// Time allowed for each step (connect, TLS handshake, greeting, a send, the server's close) before the connection
@@ -62,5 +67,5 @@ internal sealed class BenchOptions
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>The byte that ends a greeting and every message.</summary>
-    public byte Terminator => Framing == FramingMode.Line ? (byte)'\n' : (byte)0;
+    internal byte Terminator => Framing == FramingMode.Line ? (byte)'\n' : (byte)0;
 }

@@ -4,7 +4,7 @@ using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>The steps every mode shares: connect, TLS, read the greeting, half-close, and naming what went wrong.</summary>
 internal sealed partial class BenchRun
@@ -22,22 +22,22 @@ internal sealed partial class BenchRun
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Stream> ConnectAsync(LoadSlot slot, long start)
     {
-        var socket = new Socket(_options.Target.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var socket = new Socket(_target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
         slot.Attach(socket);
         Counters.Attempt();
-        slot.SetDeadline(start + _timeoutTicks);
-        await socket.ConnectAsync(_options.Target, CancellationToken.None).ConfigureAwait(false);
+        slot.SetDeadline(Clock.StepDeadline(start));
+        await socket.ConnectAsync(_target.Address, CancellationToken.None).ConfigureAwait(false);
         Counters.Establish();
         Stream stream = slot.Stream = new NetworkStream(socket, ownsSocket: false);
-        if (_options.Tls is { } tls)
+        if (_target.Tls is { } tls)
         {
             var ssl = new SslStream(stream, leaveInnerStreamOpen: false);
             slot.Stream = stream = ssl;
-            slot.SetDeadline(StepDeadline());
+            slot.SetDeadline(Clock.StepDeadline());
             await ssl.AuthenticateAsClientAsync(tls).ConfigureAwait(false);
         }
 
-        slot.SetDeadline(StepDeadline());
+        slot.SetDeadline(Clock.StepDeadline());
         await ReadGreetingAsync(slot, stream).ConfigureAwait(false);
         slot.Greeted = true;
         Counters.Greet(start, Stopwatch.GetTimestamp(), record: _options.Mode != BenchMode.Session);
@@ -114,11 +114,4 @@ internal sealed partial class BenchRun
             _ => BenchErrorKind.Other,
         };
     }
-}
-
-/// <summary>A load connection failed in a way the socket does not report (closed before the greeting, greeting too long).</summary>
-internal sealed class BenchFailureException(BenchErrorKind kind) : Exception(kind.ToName())
-{
-    /// <summary>What to count it as.</summary>
-    public BenchErrorKind Kind { get; } = kind;
 }

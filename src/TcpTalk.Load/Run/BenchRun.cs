@@ -1,10 +1,12 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>
 /// One load run: launches the connections, keeps time, stops them, and counts what they did in
-/// <see cref="Counters"/>. The modes' connection loops are in the other BenchRun.*.cs files.
+/// <see cref="Counters"/>. The modes' connection loops are in the other BenchRun.*.cs files; session mode on Linux
+/// x64 over plain TCP runs on <see cref="EpollSessionDriver"/> instead.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -19,32 +21,29 @@ namespace TcpTalk.Cli.Bench;
 /// Timeouts cost nothing per operation: each step stores a deadline in its <see cref="LoadSlot"/>, and one scan every
 /// 20 ms aborts the connections past theirs (disposing the socket fails the pending operation). The hot paths are
 /// async socket reads and writes into buffers allocated once; a session allocates only its socket and stream.
-/// On Linux x64, session mode over plain TCP runs on one epoll thread instead (BenchRun.EpollSessions.cs: there the
-/// generator's own cost per session is the figure, and Socket's was 1.35x tcpload's).
 /// </para>
 /// </remarks>
 internal sealed partial class BenchRun
 {
     private static readonly TimeSpan ScanPeriod = TimeSpan.FromMilliseconds(20);
-    private static readonly TimeSpan Backoff = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>How long a slot waits after a failure before it tries again, as tcpload, so a refusing server is not spun on.</summary>
+    internal static readonly TimeSpan Backoff = TimeSpan.FromMilliseconds(10);
 
     private readonly BenchOptions _options;
+    private readonly LoadTarget _target;
     private readonly LoadSlot[] _slots;
     private readonly SemaphoreSlim _window;
     private readonly CancellationTokenSource _stop = new();
-    private readonly long _timeoutTicks;
-    private long _start;
-    private long _end = long.MaxValue;
-    private long _hardEnd = long.MaxValue;
+    private readonly SessionMessages _sessions;
     private long _finish;
-    private int _stopping;
     private volatile bool _finished;
-    private bool _interrupted;
 
-    public BenchRun(BenchOptions options)
+    public BenchRun(BenchOptions options, LoadTarget target)
     {
         _options = options;
-        _timeoutTicks = Ticks(options.Timeout);
+        _target = target;
+        Clock = new RunClock(options.Timeout);
         _window = new SemaphoreSlim(Math.Max(1, options.Window));
         _slots = new LoadSlot[options.Connections];
         for (int i = 0; i < _slots.Length; i++)
@@ -52,7 +51,7 @@ internal sealed partial class BenchRun
             _slots[i] = new LoadSlot(i, GreetingLimit);
         }
 
-        _sessionsLeft = options.Messages ?? long.MaxValue;
+        _sessions = new SessionMessages(options.Messages, options.MessageBytes, options.Terminator);
         _streamBuffer = options.Mode == BenchMode.Stream ? BuildStreamBuffer(options) : [];
     }
 
@@ -63,35 +62,30 @@ internal sealed partial class BenchRun
 
     public BenchCounters Counters { get; } = new();
 
+    /// <summary>The run's timeline: window, hard end, stopping, interrupted.</summary>
+    public RunClock Clock { get; }
+
+    /// <summary>Time since the start of the run (to its end once it has ended).</summary>
+    public TimeSpan Elapsed => Clock.Started == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(Clock.Started, _finished ? _finish : Stopwatch.GetTimestamp());
+
     /// <summary>Whether the load window has ended (or Ctrl+C came): nothing new starts.</summary>
-    public bool Stopping => Volatile.Read(ref _stopping) != 0;
+    private bool Stopping => Clock.Stopping;
 
-    /// <summary>Whether Ctrl+C / SIGTERM cut the run short.</summary>
-    public bool Interrupted
-    {
-        get => Volatile.Read(ref _interrupted);
-        private set => Volatile.Write(ref _interrupted, value);
-    }
-
-    /// <summary>Time since the start of the run.</summary>
-    public TimeSpan Elapsed => _start == 0 ? TimeSpan.Zero : Stopwatch.GetElapsedTime(_start, _finished ? _finish : Stopwatch.GetTimestamp());
+    /// <summary>Whether session mode runs on <see cref="EpollSessionDriver"/>: Linux x64 (its <c>epoll_event</c> layout), plain TCP.</summary>
+    private bool UseEpollSessions => _options.Mode == BenchMode.Session && _target.Tls is null
+        && OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
     /// <summary>Runs the load to its end and returns the figures. <paramref name="cancellationToken"/> ends it early (Ctrl+C).</summary>
     public async Task<BenchResult> RunAsync(CancellationToken cancellationToken)
     {
-        _start = Stopwatch.GetTimestamp();
-        if (_options.Duration is { } duration)
-        {
-            _end = _start + Ticks(duration);
-        }
-
+        Clock.Start(_options.Duration);
         var scan = ScanAsync();
         var workers = new List<Task>(_slots.Length);
         using (cancellationToken.Register(Interrupt))
         {
             if (UseEpollSessions)
             {
-                workers.Add(RunEpollSessionsAsync());
+                workers.Add(EpollSessionDriver.RunAsync(_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters));
             }
 
             foreach (var slot in UseEpollSessions ? [] : _slots)
@@ -119,7 +113,7 @@ internal sealed partial class BenchRun
         _finish = Stopwatch.GetTimestamp();
         _finished = true;
         await scan.ConfigureAwait(false);
-        return BenchResult.From(this, _start, Math.Min(Volatile.Read(ref _end), _finish), _finish, _slots);
+        return BenchResult.From(this, _target, Clock.Started, Math.Min(Clock.WindowEnd, _finish), _finish, _slots);
     }
 
     /// <summary>Aborts every connection past its deadline, ends the load window on time, and ends the run at the hard end.</summary>
@@ -129,17 +123,17 @@ internal sealed partial class BenchRun
         while (!_finished && await timer.WaitForNextTickAsync().ConfigureAwait(false))
         {
             long now = Stopwatch.GetTimestamp();
-            if (now >= Volatile.Read(ref _end))
+            if (now >= Clock.WindowEnd)
             {
                 BeginStop(now);
             }
 
-            bool hardEnd = now >= Volatile.Read(ref _hardEnd);
+            bool hardEnd = Clock.PastHardEnd(now);
             foreach (var slot in _slots)
             {
                 if (hardEnd)
                 {
-                    slot.Abort(Interrupted ? LoadSlot.EndedByRun : (int)BenchErrorKind.Timeout);
+                    slot.Abort(Clock.Interrupted ? LoadSlot.EndedByRun : (int)BenchErrorKind.Timeout);
                 }
                 else
                 {
@@ -152,24 +146,23 @@ internal sealed partial class BenchRun
     /// <summary>Ends the load window (once): nothing new starts, and each mode winds down as the class remarks say.</summary>
     private void BeginStop(long now)
     {
-        if (Interlocked.Exchange(ref _stopping, 1) != 0)
+        long grace = Clock.Interrupted ? 0 : _options.Mode switch
+        {
+            BenchMode.Session => Clock.StepTicks,
+            BenchMode.Stream => RunClock.Ticks(_options.DrainTimeout),
+            _ => 0,
+        };
+        if (!Clock.TryBeginStop(now, grace))
         {
             return;
         }
 
-        long grace = Interrupted ? 0 : _options.Mode switch
-        {
-            BenchMode.Session => _timeoutTicks,
-            BenchMode.Stream => Ticks(_options.DrainTimeout),
-            _ => 0,
-        };
-        Volatile.Write(ref _hardEnd, now + grace);
         _stop.Cancel();
         foreach (var slot in _slots)
         {
             // Hold: the end of the window is the end of the held connections. Stream and hold: a connection not greeted
             // within the window is a timeout, as in tcpload. Ctrl+C: everything ends now, and that is no error.
-            if (Interrupted)
+            if (Clock.Interrupted)
             {
                 slot.Abort(LoadSlot.EndedByRun);
             }
@@ -187,15 +180,10 @@ internal sealed partial class BenchRun
     /// <summary>Ctrl+C: the window ends now, and every connection is closed without counting it as an error.</summary>
     private void Interrupt()
     {
-        Interrupted = true;
         long now = Stopwatch.GetTimestamp();
-        if (Volatile.Read(ref _end) > now)
-        {
-            Volatile.Write(ref _end, now);
-        }
-
+        Clock.Interrupt(now);
         BeginStop(now);
-        Volatile.Write(ref _hardEnd, now);
+        Clock.EndNow(now);
     }
 
     private void ReleaseWindow(LoadSlot slot)
@@ -206,9 +194,4 @@ internal sealed partial class BenchRun
             _window.Release();
         }
     }
-
-    /// <summary>A deadline <see cref="BenchOptions.Timeout"/> from now.</summary>
-    private long StepDeadline() => Stopwatch.GetTimestamp() + _timeoutTicks;
-
-    private static long Ticks(TimeSpan time) => (long)(time.TotalSeconds * Stopwatch.Frequency);
 }

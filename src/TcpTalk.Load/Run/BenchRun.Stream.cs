@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Unicode;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>Stream mode: each connection writes messages back to back, then half-closes and drains.</summary>
 internal sealed partial class BenchRun
@@ -52,7 +52,7 @@ internal sealed partial class BenchRun
                 // Every write is whole messages, so stopping between writes finishes the current message (tcpload's rule).
                 int offset = (int)(written % _streamBuffer.Length);
                 int length = (int)Math.Min(_streamBuffer.Length - offset, limit - written);
-                slot.SetDeadline(StepDeadline());
+                slot.SetDeadline(Clock.StepDeadline());
                 await stream.WriteAsync(_streamBuffer.AsMemory(offset, length), CancellationToken.None).ConfigureAwait(false);
                 written += length;
                 Counters.Wrote(length);
@@ -60,7 +60,7 @@ internal sealed partial class BenchRun
 
             slot.HalfClosed = true;
             await HalfCloseAsync(slot, stream).ConfigureAwait(false);
-            slot.SetDeadline(Stopwatch.GetTimestamp() + Ticks(_options.DrainTimeout));
+            slot.SetDeadline(Stopwatch.GetTimestamp() + RunClock.Ticks(_options.DrainTimeout));
             await reader.ConfigureAwait(false);
             Counters.Close(Stopwatch.GetTimestamp());
         }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace TcpTalk.Cli.Bench;
+namespace TcpTalk.Load;
 
 /// <summary>
 /// What the load connections did, counted as they do it (Interlocked, from any thread): <c>tcpload</c>'s counters,
