@@ -120,7 +120,7 @@ public class SendTests
         var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "x"]);
         Assert.Equal(4, code);
         Assert.Empty(stdout);
-        Assert.Equal([$"tcptalk: connection refused (127.0.0.1:{port} refused)"], stderr);
+        Assert.Equal([$"tcptalk: connection refused by 127.0.0.1:{port} (nothing listening on that port?)"], stderr);
     }
 
     [Fact]
