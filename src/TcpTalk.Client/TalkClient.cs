@@ -38,6 +38,7 @@ public sealed class TalkClient : IAsyncDisposable
     private ServerFrameWatcher? _watcher;
     private int _messagesSent;
     private bool _completed;
+    private int _disposed;
 
     private TalkClient(Socket socket, TalkClientOptions options, MessageFramer framer)
     {
@@ -256,6 +257,11 @@ public sealed class TalkClient : IAsyncDisposable
     /// <summary>Closes the connection (without waiting for the server, unless <see cref="CompleteAsync"/> was called).</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         _watcher?.Stop();
         await _stream.DisposeAsync().ConfigureAwait(false);
         _socket.Dispose();

@@ -17,8 +17,8 @@ internal static class SendCommand
         };
         var messages = new Argument<string[]>("message")
         {
-            Description = "Messages to send, one frame each; when none are given, each line of stdin is one message " +
-                          "(an empty line is an empty message; on a terminal, a prompt, and empty lines are skipped: send '' as an argument instead)",
+            Description = "Messages to send, one frame each; when none are given, each line of stdin is one message (an empty line an empty one). " +
+                          "On a terminal: a prompt, Enter sends, empty lines are skipped (give '' as an argument to send an empty message), Ctrl+D finishes",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var connectTimeout = Positive(CommonOptions.Duration("--connect-timeout", "Time allowed to resolve the host and connect", TimeSpan.FromSeconds(5)));
@@ -216,28 +216,4 @@ internal static class SendCommand
         SslProtocols.Tls12 => "TLS 1.2",
         _ => protocol.ToString() ?? "TLS",
     };
-}
-
-/// <summary>Follows the connection attempts: prints them with <c>-v</c>, and remembers whether one connected.</summary>
-internal sealed class ConnectionWatch(bool verbose)
-{
-    private volatile bool _connected;
-
-    /// <summary>Whether some attempt got a TCP connection (so a later failure is the server's answer, not the network's).</summary>
-    public bool Connected => _connected;
-
-    public void OnAttempt(ConnectAttempt attempt)
-    {
-        if (attempt.Outcome == "connected")
-        {
-            _connected = true;
-        }
-
-        if (verbose)
-        {
-            Console.Error.WriteLine(attempt.Outcome is null
-                ? $"connecting to {attempt.Endpoint}"
-                : $"  {attempt.Endpoint}: {attempt.Outcome} after {attempt.Elapsed.TotalMilliseconds:0.0} ms");
-        }
-    }
 }
