@@ -5,6 +5,9 @@ namespace TcpTalk.FunctionalTests;
 /// <summary><c>tcptalk send HOST</c> on a terminal, typed at as a user types: prompt, Ctrl+C, Ctrl+D, the server closing.</summary>
 public class InteractiveSendTests
 {
+    /// <summary>The prompt at the start of a line (with -v, "connected: a -> b" also holds "> ").</summary>
+    private const string Prompt = "\n> ";
+
     private const string Intro = "Each line you type is sent as one message (ended by a NUL byte); empty lines are skipped. " +
                                  "Ctrl+D finishes, Ctrl+C interrupts. If the server closes the connection while you pause, the next line reconnects.";
 
@@ -13,13 +16,13 @@ public class InteractiveSendTests
     {
         await using var server = await Tcptalk.ServeAsync();
         await using var terminal = Terminal.StartTcptalk("send", $"127.0.0.1:{server.Port}");
-        await terminal.WaitForAsync("> ");
+        await terminal.WaitForAsync(Prompt);
         await terminal.TypeAsync("one\n");
-        await terminal.WaitForAsync("> ", count: 2);
+        await terminal.WaitForAsync(Prompt, count: 2);
         await terminal.TypeAsync("\n"); // an Enter alone sends nothing
-        await terminal.WaitForAsync("> ", count: 3);
+        await terminal.WaitForAsync(Prompt, count: 3);
         await terminal.TypeAsync("two\n");
-        await terminal.WaitForAsync("> ", count: 4);
+        await terminal.WaitForAsync(Prompt, count: 4);
         await terminal.TypeAsync(Terminal.CtrlD);
 
         Assert.Equal(0, await terminal.WaitForExitAsync());
@@ -33,13 +36,14 @@ public class InteractiveSendTests
     {
         await using var server = await Tcptalk.ServeAsync();
         await using var terminal = Terminal.StartTcptalk("send", $"127.0.0.1:{server.Port}");
-        await terminal.WaitForAsync("> ");
+        await terminal.WaitForAsync(Prompt);
         await terminal.TypeAsync("half a line");
         await terminal.WaitForAsync("half a line");
         await terminal.TypeAsync(Terminal.CtrlC); // no Enter
 
         Assert.Equal(130, await terminal.WaitForExitAsync(TimeSpan.FromSeconds(10)));
-        Assert.EndsWith("> half a line\ntcptalk: interrupted\n", terminal.Screen, StringComparison.Ordinal);
+        // The terminal echoes Ctrl+C as ^C (ECHOCTL); then one line, and nothing else.
+        Assert.Matches(@"\n> half a line(\^C)?\ntcptalk: interrupted\n$", terminal.Screen);
         Assert.Empty(server.Process.Stdout); // the half line was not sent
     }
 
@@ -48,7 +52,7 @@ public class InteractiveSendTests
     {
         await using var server = await Tcptalk.ServeAsync("--idle-timeout", "1s");
         await using var terminal = Terminal.StartTcptalk("send", $"127.0.0.1:{server.Port}");
-        await terminal.WaitForAsync("> ");
+        await terminal.WaitForAsync(Prompt);
         await terminal.TypeAsync("before\n");
 
         // Nothing typed: the close must be shown anyway, within the idle timeout and a margin.
@@ -57,7 +61,7 @@ public class InteractiveSendTests
         await terminal.TypeAsync("after\n");
         await terminal.WaitForAsync("reconnected to 127.0.0.1");
         await server.Process.WaitForLineAsync(l => l.EndsWith(" after", StringComparison.Ordinal));
-        await terminal.WaitForAsync("> ", count: 4);
+        await terminal.WaitForAsync(Prompt, count: 4);
         await terminal.TypeAsync(Terminal.CtrlD);
 
         Assert.Equal(0, await terminal.WaitForExitAsync());
@@ -69,7 +73,7 @@ public class InteractiveSendTests
     {
         await using var server = await Tcptalk.ServeAsync("--max-message-bytes", "4");
         await using var terminal = Terminal.StartTcptalk("send", $"127.0.0.1:{server.Port}");
-        await terminal.WaitForAsync("> ");
+        await terminal.WaitForAsync(Prompt);
         await terminal.TypeAsync("far too long\n");
 
         Assert.Equal(8, await terminal.WaitForExitAsync(TimeSpan.FromSeconds(10)));
@@ -84,11 +88,11 @@ public class InteractiveSendTests
         {
             await using var server = await Tcptalk.ServeAsync("--ack", "--journal", Path.Combine(dir, "j.db"));
             await using var terminal = Terminal.StartTcptalk("send", "-v", "--ack", $"127.0.0.1:{server.Port}");
-            await terminal.WaitForAsync("> ");
+            await terminal.WaitForAsync(Prompt);
             await terminal.TypeAsync("first\n");
-            await terminal.WaitForAsync("> ", count: 2);
+            await terminal.WaitForAsync(Prompt, count: 2);
             await terminal.TypeAsync("second\n");
-            await terminal.WaitForAsync("> ", count: 3);
+            await terminal.WaitForAsync(Prompt, count: 3);
             await terminal.TypeAsync(Terminal.CtrlD);
 
             Assert.Equal(0, await terminal.WaitForExitAsync());

@@ -111,8 +111,9 @@ internal static class SendCommand
 
         if (lines is not null && !Console.IsInputRedirected)
         {
+            using var terminal = TerminalLines();
             var session = new InteractiveSend(server, options, framer, connection, verbose);
-            return await session.RunAsync(lines, cancel).ConfigureAwait(false);
+            return await session.RunAsync(terminal, cancel).ConfigureAwait(false);
         }
 
         await using var client = await ConnectAsync(server, options, connection, verbose, cancel).ConfigureAwait(false);
@@ -180,6 +181,23 @@ internal static class SendCommand
         Console.Out.WriteLine(client.Greeting);
         Console.Out.Flush();
         return client;
+    }
+
+    /// <summary>
+    /// The lines typed on the terminal. On Unix, read from descriptor 0 itself, so that the terminal's own line
+    /// discipline edits and echoes them as for a C program's fgets: Console.In (and Console.OpenStandardInput, which
+    /// reads through it) switches echo off and on around each read, so a line typed while a message is being sent is
+    /// echoed twice, and an erase makes it query the cursor position of a terminal that may never answer.
+    /// </summary>
+    private static TextReader TerminalLines()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return Console.In;
+        }
+
+        var stdin = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+        return new StreamReader(stdin, Console.InputEncoding); // the terminal's encoding, not --encoding (the wire's)
     }
 
     private static async Task SendLinesAsync(TalkClient client, TextReader lines, MessageFramer framer, TalkClientOptions options, CancellationToken cancel)
