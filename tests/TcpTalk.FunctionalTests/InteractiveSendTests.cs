@@ -69,6 +69,27 @@ public class InteractiveSendTests
     }
 
     [TerminalFact]
+    public async Task ALineThatCannotBeSentAfterAnIdleCloseIsSaidNotToBeSent()
+    {
+        var server = await Tcptalk.ServeAsync("--idle-timeout", "1s");
+        int port = server.Port;
+        await using var terminal = Terminal.StartTcptalk("send", $"127.0.0.1:{port}");
+        try
+        {
+            await terminal.WaitForAsync("the next line reconnects\n", timeout: TimeSpan.FromSeconds(10));
+        }
+        finally
+        {
+            Assert.Equal(0, await server.StopAsync()); // gone before the next line
+            await server.DisposeAsync();
+        }
+
+        await terminal.TypeAsync("lost\n");
+        Assert.Equal(4, await terminal.WaitForExitAsync());
+        Assert.EndsWith($"> lost\ntcptalk: connection refused by 127.0.0.1:{port} (nothing listening on that port?); the line was not sent\n", terminal.Screen, StringComparison.Ordinal);
+    }
+
+    [TerminalFact]
     public async Task AnErrorFrameEndsTheSessionAtOnceWithoutWaitingForTheNextLine()
     {
         await using var server = await Tcptalk.ServeAsync("--max-message-bytes", "4");

@@ -106,7 +106,16 @@ internal sealed class InteractiveSend(HostAndPort server, TalkClientOptions opti
     {
         if (_client is null)
         {
-            _client = await SendCommand.ConnectAsync(server, options, connection, verbose, cancel).ConfigureAwait(false);
+            try
+            {
+                _client = await SendCommand.ConnectAsync(server, options, connection, verbose, cancel).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var (code, message) = ErrorReporter.Describe(e);
+                throw new UserErrorException(code, $"{message}; the line was not sent", e);
+            }
+
             await _stderr.WriteLineAsync($"reconnected to {server}").ConfigureAwait(false);
         }
 
