@@ -85,7 +85,7 @@ internal static class SendCommand
                 throw new UserErrorException(ExitCode.Usage, e.Message, e);
             }
 
-            var lines = result.GetValue(messages) is { Length: > 0 } given ? null : Console.In;
+            var lines = result.GetValue(messages) is { Length: > 0 } ? null : Console.In; // no MESSAGE: stdin lines
             return await RunAsync(server, options, result.GetValue(messages) ?? [], lines, connection, verbose, shutdown()).ConfigureAwait(false);
         });
         return command;
