@@ -5,6 +5,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using TcpTalk.Hosting;
 using TcpTalk.Journal;
 using TcpTalk.Server;
 using TcpTalk.Messages;
