@@ -49,7 +49,7 @@ public sealed class JournalTests : IDisposable
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "--ack-timeout", "300ms", $"127.0.0.1:{server.Port}", "a", "b"]);
 
         Assert.Equal(9, code);
-        Assert.Equal(["tcptalk: 2 of 2 message(s) were not acknowledged within 300 ms; they may not be stored"], stderr);
+        Assert.Equal(["tcptalk: 2 of 2 message(s) were not acknowledged within 300ms; they may not be stored"], stderr);
     }
 
     [Fact]
