@@ -12,6 +12,8 @@ namespace TcpTalk.Hosting;
 /// <summary>Registers a TcpTalk server in a .NET Generic Host.</summary>
 public static class TalkServerServiceCollectionExtensions
 {
+    private static readonly TimeSpan ShutdownMargin = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// Runs a TcpTalk server as a hosted service with the settings of <paramref name="configuration"/> (its
     /// <c>Server</c>, <c>Journal</c> and <c>Tls</c> sections: <c>builder.Configuration.GetSection("TcpTalk")</c>),
@@ -72,8 +74,20 @@ public static class TalkServerServiceCollectionExtensions
             s.GetService<ISettingNames>() ?? keyNames));
         services.AddHostedService(s => s.GetRequiredService<TalkServerService>());
 
-        // The server bounds its own stop with ShutdownTimeout (at most an hour); the host must not cut it shorter (default 30 s).
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
+        // The server bounds its own stop with its ShutdownTimeout: the host must not cut it shorter (its default is
+        // 30 s), so it waits at least that long plus a margin for the journal's last commit. Read from the settings
+        // unvalidated: a bad value fails the start through the validator, not here.
+        services.Configure<HostOptions>(host =>
+        {
+            var settings = new TalkServerSettings();
+            configure(settings);
+            var stop = settings.Server.ToOptions().ShutdownTimeout;
+            if (stop >= TimeSpan.Zero && stop <= TimeSpan.FromHours(1) && host.ShutdownTimeout != Timeout.InfiniteTimeSpan
+                && host.ShutdownTimeout < stop + ShutdownMargin)
+            {
+                host.ShutdownTimeout = stop + ShutdownMargin;
+            }
+        });
         return services;
     }
 }

@@ -80,6 +80,14 @@ public sealed class HostedServerTests : IDisposable
         Assert.Equal("Tls:Certificate", error.Problem.Key);
     }
 
+    [Fact]
+    public void TheHostWaitsForTheServersOwnShutdownTimeoutAndAMargin()
+    {
+        using var host = Build(MessageSinks.None, ("TcpTalk:Server:ShutdownTimeout", "45s"));
+
+        Assert.Equal(TimeSpan.FromSeconds(55), host.Services.GetRequiredService<IOptions<HostOptions>>().Value.ShutdownTimeout);
+    }
+
     private IHost Build(IMessageSink sink, params (string Key, string Value)[] values)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

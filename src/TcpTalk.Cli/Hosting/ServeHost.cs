@@ -32,6 +32,8 @@ internal static class ServeHost
         builder.Services.AddSingleton<ISettingNames>(configuration);
         builder.Services.AddSingleton<IMessageSink>(_ => new MessageOutput(Console.OpenStandardOutput(), configuration.Output));
         builder.Services.AddTalkServer(configuration.ServerConfiguration);
+        // The server bounds its own stop with ShutdownTimeout, and systemd's TimeoutStopSec is the backstop.
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
         var host = builder.Build();
         try
