@@ -20,7 +20,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 started=$SECONDS
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
-libraries=(TcpTalk.Protocol TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Admin)
+libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Admin)
 packages=$PWD/artifacts/packages
 user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 work=$(mktemp -d)
@@ -185,6 +185,10 @@ cd "$work/examples"
 protocol=$("$bin/TcpTalk.Protocol.Example")
 [ "$(head -2 <<<"$protocol")" = $'hello\nworld' ] || fail "the Protocol example printed '$protocol'"
 echo "Protocol example: $(tr '\n' '|' <<<"$protocol")"
+
+messages=$("$bin/TcpTalk.Messages.Example")
+[ "$(head -3 <<<"$messages")" = $'2 messages from 127.0.0.1:40000\nhello\nworld' ] || fail "the Messages example printed '$messages'"
+echo "Messages example: $(tr '\n' '|' <<<"$messages")"
 
 "$bin/TcpTalk.Server.Example" 0 >server.out 2>server.err &
 servers+=($!); server_pid=$!

@@ -72,7 +72,7 @@ public class HappyEyeballsTests
 
         var error = await Assert.ThrowsAsync<ConnectFailedException>(() => TalkClient.ConnectAsync("talk.test", port, options)).Bounded();
 
-        Assert.Equal($"connection refused ([::1]:{port} refused, 127.0.0.1:{port} refused)", error.Message);
+        Assert.Equal($"connection refused by [::1]:{port} and 127.0.0.1:{port} (nothing listening on that port?)", error.Message);
         Assert.Equal(SocketError.ConnectionRefused, error.Error);
         Assert.IsType<SocketException>(error.InnerException);
         Assert.Equal([$"[::1]:{port} start", $"[::1]:{port} refused", $"127.0.0.1:{port} start", $"127.0.0.1:{port} refused"], log.Lines);

@@ -84,8 +84,8 @@ public sealed class JournalDiskFullTests(ITestOutputHelper output) : IDisposable
 
         (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "-v", $"127.0.0.1:{server.Port}", "acked-after-recovery"]);
         Assert.True(code == 0, string.Join(" | ", stderr));
-        string ackLine = Assert.Single(stderr, l => l.StartsWith("acknowledged: ", StringComparison.Ordinal));
-        acked.Add(long.Parse(ackLine["acknowledged: ".Length..], System.Globalization.CultureInfo.InvariantCulture), "acked-after-recovery");
+        string ackLine = Assert.Single(stderr, l => l.StartsWith("acknowledged as id ", StringComparison.Ordinal));
+        acked.Add(long.Parse(ackLine["acknowledged as id ".Length..], System.Globalization.CultureInfo.InvariantCulture), "acked-after-recovery");
         (code, _, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "printed-after-recovery"]);
         Assert.True(code == 0, string.Join(" | ", stderr));
         await server.Process.WaitForLineAsync(l => l.EndsWith(" printed-after-recovery", StringComparison.Ordinal));
