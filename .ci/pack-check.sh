@@ -8,7 +8,8 @@
 #     its own id, the fallback tcptalk.any (what other platforms get) is tcptalk.dll on the JIT with the bundled
 #     native SQLite;
 #  3. the C# example of each library package's README (taken from inside the .nupkg) builds against the packages,
-#     and the Server and Client examples talk to each other; the Journal example reads the tool's journal.
+#     and the Server and Client examples talk to each other; the Journal example reads the tool's journal; the Hosting
+#     example serves the Client example from its configuration and journals the messages.
 # Our packages restore into a temporary packages folder, so a stale copy of the same version in the user's NuGet
 # cache can never stand in for the build; everything else restores from the usual sources (the user cache first).
 # Every wait is bounded; the servers started here are stopped by their PID with SIGTERM.
@@ -20,7 +21,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 started=$SECONDS
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
-libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Admin)
+libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Hosting TcpTalk.Admin)
 packages=$PWD/artifacts/packages
 user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 work=$(mktemp -d)
@@ -95,7 +96,7 @@ echo "tcptalk.linux-x64 $version: one native executable; tcptalk.any $version: t
 # Our packages come from $packages only, into a packages folder of this run; the rest from the user cache first.
 mkdir -p "$work/nuget"
 fallback=""
-if ! ls -d "$user_cache"/{tcptalk,tcptalk.linux-x64,tcptalk.any,tcptalk.protocol,tcptalk.client,tcptalk.server,tcptalk.journal,tcptalk.admin,tcptalk.messages}/"$version" >/dev/null 2>&1; then
+if ! ls -d "$user_cache"/{tcptalk,tcptalk.linux-x64,tcptalk.any,tcptalk.protocol,tcptalk.client,tcptalk.server,tcptalk.journal,tcptalk.hosting,tcptalk.admin,tcptalk.messages}/"$version" >/dev/null 2>&1; then
   fallback="<fallbackPackageFolders><add key=\"user-cache\" value=\"$user_cache\" /></fallbackPackageFolders>"
 fi
 cat >"$work/nuget.config" <<EOF
@@ -204,5 +205,18 @@ echo "Server + Client examples: $(tr '\n' '|' <server.out)"
 journal=$(timeout 30 "$bin/TcpTalk.Journal.Example" "$work/tool-run/tcptalk.db")
 grep -qE '^#1 .* 127\.0\.0\.1:[0-9]+ hello from the tool package$' <<<"$journal" || fail "the Journal example printed '$journal'"
 echo "Journal example: $journal"
+
+# The Hosting example takes its settings from the command line (the Generic Host's last configuration source).
+"$bin/TcpTalk.Hosting.Example" --TcpTalk:Server:Listen:0=127.0.0.1:0 --TcpTalk:Journal:Path="$work/hosting.db" >hosting.out 2>&1 &
+servers+=($!); hosting_pid=$!
+wait_for hosting.out 'Listening on 127\.0\.0\.1:[0-9]+' 30
+port=$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' hosting.out | head -1)
+client=$(timeout 30 "$bin/TcpTalk.Client.Example" 127.0.0.1 "$port")
+[ "$client" = 'Welcome 127.0.0.1!' ] || fail "the Client example, served by the Hosting example, printed '$client'"
+wait_for hosting.out '^127\.0\.0\.1:[0-9]+ says world$' 10
+stop "$hosting_pid"
+[ "$stopped_code" = 0 ] || { cat hosting.out >&2; fail "the Hosting example exited $stopped_code after SIGTERM, not 0"; }
+[ -f "$work/hosting.db" ] || fail "the Hosting example wrote no journal ($work/hosting.db)"
+echo "Hosting example: $(grep -c ' says ' hosting.out) message(s) served and journalled in hosting.db"
 
 echo "pack-check: passed in $((SECONDS - started)) s (pack $((packed - started)) s, checks $((SECONDS - packed)) s)"

@@ -152,7 +152,7 @@ public class GreetingTests
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<TalkTimeoutException>(() => TalkClient.ConnectAsync("127.0.0.1", listener.Port, options)).Bounded();
 
-        Assert.Equal($"connected to 127.0.0.1:{listener.Port} but no greeting arrived within 300 ms", error.Message);
+        Assert.Equal($"connected to 127.0.0.1:{listener.Port} but no greeting arrived within 300ms", error.Message);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(280), TimeSpan.FromSeconds(5));
         await server.Bounded(); // the client closed its socket: the server saw the end of the stream
     }
@@ -183,7 +183,7 @@ public class GreetingTests
 
         var error = await Assert.ThrowsAsync<TalkTimeoutException>(() => TalkClient.ConnectAsync("talk.test", listener.Port, options)).Bounded();
 
-        Assert.Equal($"connected to talk.test:{listener.Port} but no greeting arrived within 100 ms", error.Message);
+        Assert.Equal($"connected to talk.test:{listener.Port} but no greeting arrived within 100ms", error.Message);
         await server.Bounded();
     }
 

@@ -177,7 +177,7 @@ public class HappyEyeballsTests
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<TalkTimeoutException>(() => TalkClient.ConnectAsync("talk.test", port, options)).Bounded();
 
-        Assert.Equal($"no answer from talk.test:{port} within 300 ms", error.Message);
+        Assert.Equal($"no answer from talk.test:{port} within 300ms", error.Message);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(280), TimeSpan.FromSeconds(3));
         Assert.Equal([$"[::1]:{port} start", $"[::1]:{port} cancelled"], log.Lines);
     }

@@ -224,7 +224,7 @@ public class SendTests
             await using var client = await Connect(listener, new TalkClientOptions { ResponseTimeout = TimeSpan.FromMilliseconds(300) });
             await client.SendAsync("m").Bounded();
             var error = await Assert.ThrowsAsync<TalkTimeoutException>(() => client.CompleteAsync()).Bounded();
-            Assert.Equal("server did not close the connection within 300 ms after the last message", error.Message);
+            Assert.Equal("server did not close the connection within 300ms after the last message", error.Message);
         }
         finally
         {

@@ -136,7 +136,7 @@ public class SendTests
 
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--connect-timeout", "500ms", $"127.0.0.1:{endpoint.Port}", "x"]);
         Assert.Equal(5, code);
-        Assert.Equal([$"tcptalk: no answer from 127.0.0.1:{endpoint.Port} within 500 ms"], stderr);
+        Assert.Equal([$"tcptalk: no answer from 127.0.0.1:{endpoint.Port} within 500ms"], stderr);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class SendTests
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--timeout", "300ms", $"127.0.0.1:{port}", "x"]);
         Assert.Equal(5, code);
-        Assert.Equal([$"tcptalk: connected to 127.0.0.1:{port} but no greeting arrived within 300 ms (a TLS server waits for the client to start TLS: if it is one, add --tls)"], stderr);
+        Assert.Equal([$"tcptalk: connected to 127.0.0.1:{port} but no greeting arrived within 300ms (a TLS server waits for the client to start TLS: if it is one, add --tls)"], stderr);
     }
 
     [Fact]

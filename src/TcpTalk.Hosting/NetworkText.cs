@@ -2,13 +2,13 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
-namespace TcpTalk.Cli;
+namespace TcpTalk.Hosting;
 
 /// <summary>
 /// Client addresses and networks as users type them in every verb: <c>192.0.2.7</c>, <c>2001:db8::1</c>,
 /// <c>[::1]</c> (one address) or <c>192.0.2.0/24</c>, <c>2001:db8::/32</c> (a network).
 /// </summary>
-internal static class NetworkText
+public static class NetworkText
 {
     /// <summary>
     /// Parses <paramref name="text"/>. With <paramref name="maskHostBits"/> the bits after the prefix are cleared

@@ -1,6 +1,6 @@
-namespace TcpTalk.Cli.Configuration;
+namespace TcpTalk.Hosting;
 
-/// <summary>The <c>Journal</c> section (env <c>TCPTALK_JOURNAL__*</c>): where every message is stored (docs/JOURNAL.md).</summary>
+/// <summary>The <c>Journal</c> section: where every message is stored before it is printed or acknowledged (docs/JOURNAL.md).</summary>
 public sealed class JournalSettings
 {
     /// <summary>
@@ -9,6 +9,6 @@ public sealed class JournalSettings
     /// </summary>
     public string Path { get; set; } = "tcptalk.db";
 
-    /// <summary>Store messages at all. Default true; false (<c>--no-journal</c>) prints only, like the classic server.</summary>
+    /// <summary>Store messages at all. Default true; false (<c>--no-journal</c>) hands messages to the sink only, like the classic server.</summary>
     public bool Enabled { get; set; } = true;
 }
