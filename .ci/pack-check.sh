@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Packs every package into artifacts/packages and checks them as a user gets them:
 #  1. each library package has its README, its XML docs and a .snupkg beside it;
-#  2. the tcptalk tool installs from that folder into a fresh --tool-path, prints the version of Directory.Build.props
-#     and does a serve/send round trip on 127.0.0.1 with its journal (the JIT build with the bundled native SQLite);
+#  2. the tcptalk tool is three packages (.NET 10 RID-specific tools): the pointer tcptalk, the NativeAOT executable
+#     tcptalk.linux-x64 and the framework-dependent fallback tcptalk.any. On linux-x64 it installs from that folder
+#     into a fresh --tool-path as the native ELF executable (no tcptalk.dll anywhere in the install), prints the
+#     version of Directory.Build.props and does a serve/send round trip on 127.0.0.1 with its journal; installed by
+#     its own id, the fallback tcptalk.any (what other platforms get) is tcptalk.dll on the JIT with the bundled
+#     native SQLite;
 #  3. the C# example of each library package's README (taken from inside the .nupkg) builds against the packages,
 #     and the Server and Client examples talk to each other; the Journal example reads the tool's journal; the Hosting
 #     example serves the Client example from its configuration and journals the messages.
@@ -17,7 +21,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 started=$SECONDS
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
-libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Hosting)
+libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Hosting TcpTalk.Admin)
 packages=$PWD/artifacts/packages
 user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 work=$(mktemp -d)
@@ -55,13 +59,16 @@ stop() {
 echo "== dotnet pack (version $version)"
 rm -rf "$packages"
 dotnet pack TcpTalk.slnx -c Release -o "$packages" -nologo -clp:ErrorsOnly
+# The tool's implementation packages (the solution's pack made only the pointer package tcptalk; see TcpTalk.Cli.csproj).
+dotnet pack src/TcpTalk.Cli -c Release -r linux-x64 -o "$packages" -nologo -clp:ErrorsOnly
+dotnet pack src/TcpTalk.Cli -c Release -r any -p:PublishAot=false -o "$packages" -nologo -clp:ErrorsOnly
 packed=$SECONDS
 
 echo "== package contents"
 for id in "${libraries[@]}" tcptalk; do
   nupkg=$packages/$id.$version.nupkg
   [ -f "$nupkg" ] || fail "missing $nupkg"
-  [ -f "${nupkg%.nupkg}.snupkg" ] || fail "missing the symbols package ${nupkg%.nupkg}.snupkg"
+  [ "$id" = tcptalk ] || [ -f "${nupkg%.nupkg}.snupkg" ] || fail "missing the symbols package ${nupkg%.nupkg}.snupkg"
   files=$(unzip -Z1 "$nupkg")
   grep -qx 'README.md' <<<"$files" || fail "$id: no README.md in the package"
   unzip -p "$nupkg" "$id.nuspec" | grep '<readme>README.md</readme>' >/dev/null || fail "$id: the nuspec names no readme"
@@ -70,15 +77,26 @@ for id in "${libraries[@]}" tcptalk; do
     grep -qx "lib/net10.0/$id.xml" <<<"$files" || fail "$id: no XML docs (lib/net10.0/$id.xml) in the package"
     unzip -Z1 "${nupkg%.nupkg}.snupkg" | grep -x "lib/net10.0/$id.pdb" >/dev/null || fail "$id: no pdb in the .snupkg"
   else
-    grep -qx 'tools/net10.0/any/DotnetToolSettings.xml' <<<"$files" || fail "tcptalk: not a .NET tool package"
+    grep -qx 'tools/any/any/DotnetToolSettings.xml' <<<"$files" || fail "tcptalk: not a RID-specific .NET tool pointer package"
+    unzip -p "$nupkg" tools/any/any/DotnetToolSettings.xml | grep 'RuntimeIdentifier="linux-x64"' >/dev/null \
+      || fail "tcptalk: the pointer package names no linux-x64 package"
+    unzip -p "$nupkg" tools/any/any/DotnetToolSettings.xml | grep 'RuntimeIdentifier="any"' >/dev/null \
+      || fail "tcptalk: the pointer package names no 'any' fallback package"
   fi
-  echo "$id $version: README, $( [ "$id" = tcptalk ] && echo 'tool settings' || echo 'XML docs'), snupkg"
+  echo "$id $version: README, $( [ "$id" = tcptalk ] && echo 'pointer to linux-x64 and any' || echo 'XML docs, snupkg')"
 done
+native_files=$(unzip -Z1 "$packages/tcptalk.linux-x64.$version.nupkg")
+grep -E '^tools/[^/]+/linux-x64/tcptalk$' <<<"$native_files" >/dev/null || fail "tcptalk.linux-x64: no native tools/*/linux-x64/tcptalk"
+! grep -E '\.dll$' <<<"$native_files" >/dev/null || fail "tcptalk.linux-x64: managed assemblies in the NativeAOT package: $(grep -E '\.dll$' <<<"$native_files" | head -3)"
+any_files=$(unzip -Z1 "$packages/tcptalk.any.$version.nupkg")
+grep -E '^tools/net10\.0/any/tcptalk\.dll$' <<<"$any_files" >/dev/null || fail "tcptalk.any: no tools/net10.0/any/tcptalk.dll"
+[ -f "$packages/tcptalk.any.$version.snupkg" ] || fail "missing the symbols package tcptalk.any.$version.snupkg"
+echo "tcptalk.linux-x64 $version: one native executable; tcptalk.any $version: tcptalk.dll (JIT), snupkg"
 
 # Our packages come from $packages only, into a packages folder of this run; the rest from the user cache first.
 mkdir -p "$work/nuget"
 fallback=""
-if ! ls -d "$user_cache"/{tcptalk,tcptalk.protocol,tcptalk.client,tcptalk.server,tcptalk.journal,tcptalk.hosting}/"$version" >/dev/null 2>&1; then
+if ! ls -d "$user_cache"/{tcptalk,tcptalk.linux-x64,tcptalk.any,tcptalk.protocol,tcptalk.client,tcptalk.server,tcptalk.journal,tcptalk.hosting,tcptalk.admin,tcptalk.messages}/"$version" >/dev/null 2>&1; then
   fallback="<fallbackPackageFolders><add key=\"user-cache\" value=\"$user_cache\" /></fallbackPackageFolders>"
 fi
 cat >"$work/nuget.config" <<EOF
@@ -93,9 +111,26 @@ export NUGET_PACKAGES=$work/nuget
 echo "== dotnet tool install tcptalk into a fresh tool path"
 (cd "$work" && dotnet tool install tcptalk --version "$version" --tool-path "$work/tools" --add-source "$packages")
 tcptalk=$work/tools/tcptalk
+# The command is the NativeAOT executable itself: an ELF file (magic 7f 'E' 'L' 'F'), with no managed tcptalk.dll
+# anywhere in the install (a JIT tool is tcptalk.dll run by an apphost shim).
+native=$(readlink -f "$tcptalk")
+[ "$(head -c 4 "$native" | od -An -tx1 | tr -d ' \n')" = 7f454c46 ] || fail "the installed $native is not an ELF executable"
+! find "$work/tools" -name 'tcptalk.dll' | grep . >/dev/null || fail "the linux-x64 install has a tcptalk.dll: $(find "$work/tools" -name tcptalk.dll)"
+find "$work/tools/.store" -path '*tcptalk.linux-x64*' -name tcptalk -type f | grep . >/dev/null || fail "the install is not the tcptalk.linux-x64 package"
+echo "installed: $native ($(stat -c %s "$native") bytes, native ELF, no tcptalk.dll)"
 printed=$("$tcptalk" --version)
 echo "tcptalk --version: $printed"
 [[ "$printed" == "$version" || "$printed" == "$version+"* ]] || fail "tcptalk --version printed '$printed', not $version"
+
+echo "== the fallback package tcptalk.any (what platforms without a package of their own get), installed on its own"
+# The pointer names it (checked above); on linux-x64 the CLI always picks tcptalk.linux-x64 (--arch arm64 fails at
+# the shim: the SDK has no linux-arm64 apphost here), so the fallback is installed by its own id.
+(cd "$work" && dotnet tool install tcptalk.any --version "$version" --tool-path "$work/tools-any" --add-source "$packages")
+fallback_dll=$(find "$work/tools-any/.store" -path '*tcptalk.any*' -name tcptalk.dll | head -1)
+[ -n "$fallback_dll" ] || fail "the tcptalk.any install has no tcptalk.dll: $(find "$work/tools-any" | head -20)"
+printed=$("$work/tools-any/tcptalk" --version)
+[[ "$printed" == "$version" || "$printed" == "$version+"* ]] || fail "the fallback's tcptalk --version printed '$printed', not $version"
+echo "fallback: $work/tools-any/tcptalk (apphost shim for $fallback_dll, JIT) --version: $printed"
 
 echo "== the installed tool: serve (journal on, the default) / send round trip on 127.0.0.1"
 mkdir -p "$work/tool-run"
