@@ -55,8 +55,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
     private long _messages;
 
     // Owned by the writer task alone (and by Open before it starts).
-    private SqliteConnection? _connection;
-    private BatchInserter? _insert;
+    private WriterSession? _session;
     private long _nextId;
     private long _nextRetention;
 
@@ -117,46 +116,21 @@ public sealed class SqliteMessageJournal : IMessageJournal
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         string fullPath = System.IO.Path.GetFullPath(path);
-        FileErrors.RefuseDirectory(fullPath);
-        string? folder = System.IO.Path.GetDirectoryName(fullPath);
-        if (folder is not null && !Directory.Exists(folder))
-        {
-            throw new JournalUnavailableException($"journal {fullPath} cannot be created: folder {folder} does not exist");
-        }
-
         var logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpTalk.Journal");
-        var fileLock = JournalLock.Acquire(fullPath);
+        JournalLock? fileLock = null;
         try
         {
-            int from;
-            int version;
-            using (var connection = OpenWriterConnection(fullPath, options))
-            {
-                // Inspect before changing anything (even the journal mode), so another program's file stays untouched.
-                (version, _) = JournalSchema.Inspect(connection, fullPath);
-                JournalSchema.RefuseNewer(fullPath, version, schemaSteps.Count);
-                SetJournalModeWal(connection, fullPath);
-                from = JournalSchema.Upgrade(connection, fullPath, schemaSteps);
-                version = schemaSteps.Count;
-            }
-
-            if (from != version && from != 0)
-            {
-                JournalLog.Upgraded(logger, fullPath, from, version);
-            }
-
+            (fileLock, int version) = JournalFilePreparation.Prepare(fullPath, options, logger, schemaSteps);
             return new SqliteMessageJournal(fullPath, options, logger, fileLock, version, hooks);
         }
         catch (SqliteException e)
         {
-            fileLock.Dispose();
-            throw e.SqliteErrorCode == 26
-                ? new JournalFormatException(fullPath, $"{fullPath} is not an SQLite database, so it cannot be a tcptalk journal; give another --journal path", e)
-                : new JournalUnavailableException($"journal {fullPath} cannot be opened: {SqliteRuntime.Describe(e)}", e);
+            fileLock?.Dispose();
+            throw JournalFilePreparation.Translate(fullPath, e);
         }
         catch
         {
-            fileLock.Dispose();
+            fileLock?.Dispose();
             throw;
         }
     }
@@ -295,17 +269,17 @@ public sealed class SqliteMessageJournal : IMessageJournal
         try
         {
             EnsureConnection();
-            _insert!.Begin();
-            JournalSchema.ExecuteScript(_connection!, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PRAGMA user_version = {_schemaVersion}"));
+            Insert.Begin();
+            JournalSchema.ExecuteScript(_session!.Connection, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"PRAGMA user_version = {_schemaVersion}"));
             _hooks.BeforeCommit?.Invoke();
-            _insert.Commit();
+            Insert.Commit();
         }
         catch (Exception)
         {
             // Still failing: said once already, when the append failed; the next probe or append tries again.
             try
             {
-                _insert?.Rollback();
+                _session?.Inserter.Rollback();
             }
             catch (Exception)
             {
@@ -326,16 +300,16 @@ public sealed class SqliteMessageJournal : IMessageJournal
         try
         {
             EnsureConnection();
-            _insert!.Begin();
+            Insert.Begin();
             id = _nextId;
             foreach (var pending in group)
             {
                 pending.FirstId = id;
-                id = _insert.Insert(pending.Batch, id);
+                id = Insert.Insert(pending.Batch, id);
             }
 
             _hooks.BeforeCommit?.Invoke();
-            _insert.Commit(); // the commit point: see the type's remarks for what is on disk when this returns
+            Insert.Commit(); // the commit point: see the type's remarks for what is on disk when this returns
         }
         catch (Exception e)
         {
@@ -364,7 +338,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
     /// </summary>
     private void ApplyRetention()
     {
-        if ((_options.MaxAge is null && _options.MaxBytes is null) || Environment.TickCount64 < _nextRetention || _connection is null)
+        if ((_options.MaxAge is null && _options.MaxBytes is null) || Environment.TickCount64 < _nextRetention || _session is null)
         {
             return;
         }
@@ -372,7 +346,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
         _nextRetention = Environment.TickCount64 + 1000;
         try
         {
-            var (dropped, oldestKept) = Retention.Enforce(_connection, _options, UnixMicros.From(DateTimeOffset.UtcNow));
+            var (dropped, oldestKept) = Retention.Enforce(_session.Connection, _options, UnixMicros.From(DateTimeOffset.UtcNow));
             if (dropped > 0)
             {
                 string limit = string.Join(", ", new[]
@@ -403,7 +377,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
     {
         try
         {
-            _insert?.Rollback();
+            _session?.Inserter.Rollback();
         }
         catch (Exception)
         {
@@ -437,74 +411,21 @@ public sealed class SqliteMessageJournal : IMessageJournal
             pending.TrySetException(failure);
         }
     }
+    /// <summary>The open session's prepared insert (only called after <see cref="EnsureConnection"/>).</summary>
+    private BatchInserter Insert => _session!.Inserter;
 
     private void EnsureConnection()
     {
-        if (_connection is not null)
+        if (_session is null)
         {
-            return;
-        }
-
-        var connection = OpenWriterConnection(Path, _options);
-        try
-        {
-            ConfigureWriter(connection, _options);
-            _hooks.ConnectionOpened?.Invoke(connection);
-            using (var max = connection.CreateCommand())
-            {
-                max.CommandText = JournalSchema.LastIdSql + " + 1";
-                _nextId = (long)max.ExecuteScalar()!;
-            }
-
-            _insert = new BatchInserter(connection);
-            _connection = connection;
-        }
-        catch
-        {
-            _insert?.Dispose();
-            _insert = null;
-            connection.Dispose();
-            throw;
+            _session = WriterSession.Open(Path, _options, _hooks);
+            _nextId = _session.NextId;
         }
     }
 
     private void CloseConnection()
     {
-        try
-        {
-            _insert?.Dispose();
-            _connection?.Dispose();
-        }
-        catch (Exception)
-        {
-            // Closing a broken connection can fail; the handle is released regardless.
-        }
-
-        _insert = null;
-        _connection = null;
-    }
-
-    private static SqliteConnection OpenWriterConnection(string path, JournalOptions options) =>
-        SqliteRuntime.Open(path, SqliteOpenMode.ReadWriteCreate, options.LockTimeoutSeconds);
-
-    private static void SetJournalModeWal(SqliteConnection connection, string path)
-    {
-        using var command = connection.CreateCommand();
-        command.CommandText = "PRAGMA journal_mode = WAL";
-        string? mode = command.ExecuteScalar() as string;
-        if (!string.Equals(mode, "wal", StringComparison.OrdinalIgnoreCase))
-        {
-            throw new JournalUnavailableException($"journal {path} cannot be opened: SQLite refused WAL mode there (journal mode {mode}); put it on a local disk");
-        }
-    }
-
-    internal static void ConfigureWriter(SqliteConnection connection, JournalOptions options)
-    {
-        // synchronous is per connection: NORMAL fsyncs only at checkpoints, FULL at every commit (docs/JOURNAL.md).
-        // busy_timeout: SQLite itself waits that long for a write lock held by another process.
-        // journal_size_limit truncates the WAL back to 64 MiB after a checkpoint that follows a burst.
-        string synchronous = options.Durability == JournalDurability.Full ? "FULL" : "NORMAL";
-        JournalSchema.ExecuteScript(connection, string.Create(System.Globalization.CultureInfo.InvariantCulture,
-            $"PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; PRAGMA busy_timeout = {(long)options.LockTimeout.TotalMilliseconds}; PRAGMA journal_size_limit = {64 << 20};"));
+        _session?.Dispose();
+        _session = null;
     }
 }
