@@ -28,6 +28,9 @@ namespace TcpTalk.Client;
 /// </example>
 public sealed class TalkClient : IAsyncDisposable
 {
+    /// <summary>How often a send that saw what looks like the server's close checks again whether it still looks so.</summary>
+    private static readonly TimeSpan CloseRecheckInterval = TimeSpan.FromMilliseconds(1);
+
     private readonly Socket _socket;
     private readonly Stream _stream;
     private readonly SslStream? _ssl;
@@ -168,13 +171,12 @@ public sealed class TalkClient : IAsyncDisposable
 
         var watcher = Watcher;
         watcher.ThrowIfServerGone(beforeSending: true);
-        if (_socket.Available == 0 && _socket.Poll(0, SelectMode.SelectRead))
+        if (ServerCloseMayBeUntaken())
         {
             // Readable with nothing to read: the server's FIN or reset has arrived, but the watcher may not have taken
             // it yet. Let it finish (it has nothing left to wait for) before counting this message, or the close
             // would be recorded after it and CompleteAsync would report success for a message nobody reads.
-            await watcher.Reading.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken)
-                .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await WaitForWatcherToTakeCloseAsync(watcher, cancellationToken).ConfigureAwait(false);
             watcher.ThrowIfServerGone(beforeSending: true);
         }
 
@@ -268,6 +270,30 @@ public sealed class TalkClient : IAsyncDisposable
         if (_watcher is not null)
         {
             await _watcher.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// True when the socket is readable with nothing to read, as it is once the server's FIN or reset has arrived.
+    /// Only a hint: data arriving between the two checks (an ack the watcher takes at once) looks the same for a moment.
+    /// </summary>
+    private bool ServerCloseMayBeUntaken() => _socket.Available == 0 && _socket.Poll(0, SelectMode.SelectRead);
+
+    /// <summary>
+    /// Waits, at most <see cref="TalkClientOptions.ResponseTimeout"/>, until the watcher has ended or the socket no
+    /// longer looks closed; never throws.
+    /// </summary>
+    private async Task WaitForWatcherToTakeCloseAsync(ServerFrameWatcher watcher, CancellationToken cancellationToken)
+    {
+        using var bound = new CancellationTokenSource(_options.ResponseTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, bound.Token);
+        while (!watcher.Reading.IsCompleted && !linked.IsCancellationRequested && ServerCloseMayBeUntaken())
+        {
+            // Checked again, not waited on once: an ack that arrived between Available and Poll made the socket
+            // readable too, and waiting for the watcher to end would then wait for a close that may never come (the
+            // server waits for this very message). A FIN keeps the socket readable and empty until the watcher ends;
+            // data stops looking like a close as soon as the watcher has read it. Real time: this polls the socket.
+            await Task.WhenAny(watcher.Reading, Task.Delay(CloseRecheckInterval, linked.Token)).ConfigureAwait(false);
         }
     }
 
