@@ -1,30 +1,35 @@
+using System.Buffers;
 using System.Net;
 using BenchmarkDotNet.Attributes;
 using TcpTalk.Protocol;
-using TcpTalk.Server;
 using TcpTalk.Messages;
 
 namespace TcpTalk.Benchmarks;
 
 /// <summary>
-/// <see cref="MessageOutput.OnMessagesAsync"/> formatting one batch of 32-byte messages (one read of a stream
-/// connection) into its line buffer, written to <see cref="Stream.Null"/>: timestamp, address, escaped text, LF.
-/// Reported per message.
+/// The hot path of <c>tcptalk serve</c>'s output: <see cref="MessageLineWriter.Write(in MessageBatch, IBufferWriter{byte})"/>
+/// formatting one batch of 32-byte messages (one read of a stream connection) into a reused line buffer: timestamp,
+/// address, escaped text, LF (the CLI's MessageOutput does exactly this under its lock, then hands the buffer to its
+/// writer thread). Reported per message, for both formats.
 /// </summary>
 [MemoryDiagnoser]
 public class MessageOutputBenchmarks
 {
     private const int MessageBytes = 32;
-    private MessageOutput _output = null!;
+    private readonly ArrayBufferWriter<byte> _buffer = new(256 * 1024);
+    private MessageLineWriter _lines = null!;
     private MessageBatch _batch;
 
     [Params(1, 64)]
     public int BatchSize { get; set; }
 
+    [Params(MessageOutputFormat.Text, MessageOutputFormat.Json)]
+    public MessageOutputFormat Format { get; set; }
+
     [GlobalSetup]
     public void Setup()
     {
-        _output = new MessageOutput(Stream.Null);
+        _lines = new MessageLineWriter(Format);
         var buffer = new byte[BatchSize * (MessageBytes + 1)];
         var ranges = new (int Start, int Length)[BatchSize];
         for (int i = 0; i < BatchSize; i++)
@@ -37,19 +42,20 @@ public class MessageOutputBenchmarks
         }
 
         var info = new ConnectionInfo(1, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Loopback, 54321));
-        _batch = new MessageBatch(info, DateTimeOffset.UtcNow, MessageText.Utf8, buffer, ranges);
+        _batch = new MessageBatch(info, DateTimeOffset.UtcNow, MessageEncodings.Utf8, buffer, ranges);
     }
 
     [GlobalCleanup]
-    public void Cleanup() => _output.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    public void Cleanup() => _lines.Dispose();
 
     [Benchmark(OperationsPerInvoke = 64)]
     public void Batch()
     {
         // 64 messages per invoke whatever the batch size, so the figures are per message.
+        _buffer.ResetWrittenCount();
         for (int i = 0; i < 64 / BatchSize; i++)
         {
-            _output.OnMessagesAsync(_batch, CancellationToken.None).GetAwaiter().GetResult();
+            _lines.Write(_batch, _buffer);
         }
     }
 }

@@ -9,7 +9,7 @@ public enum ExitCode
     /// <summary>An unexpected failure (a bug): the message says what happened.</summary>
     Failure = 1,
 
-    /// <summary>The command line is wrong: unknown option, bad value, missing argument, a certificate or key file that cannot be used.</summary>
+    /// <summary>The command line is wrong: unknown command or option, bad value, missing argument, a certificate or key file that cannot be used; or no command at all (the help is printed).</summary>
     Usage = 2,
 
     /// <summary><c>send</c>: the host name has no address.</summary>
@@ -42,6 +42,6 @@ public enum ExitCode
     /// <summary><c>send --tls</c>: the TLS handshake failed (untrusted certificate, pin mismatch, client certificate required or refused, timeout, not a TLS server).</summary>
     TlsFailed = 12,
 
-    /// <summary>Interrupted by Ctrl+C or SIGTERM before finishing (<c>send</c>).</summary>
+    /// <summary>Interrupted by Ctrl+C or SIGTERM before finishing (<c>send</c>, <c>bench</c>, <c>messages --follow</c>; <c>serve</c> stops gracefully with 0).</summary>
     Interrupted = 130,
 }

@@ -27,7 +27,7 @@ using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
 
 var common = new CommonOptions();
-var root = new RootCommand("TcpTalk: the classic TCP greeting server and client, made real. Exit codes: see README.md.")
+var root = new RootCommand("TcpTalk: the classic TCP greeting server and client, made real. Exit codes: see README.md (\"Exit codes\").")
 {
     ServeCommand.Create(common, () => shutdown.Token),
     SendCommand.Create(common, () => shutdown.Token),
@@ -36,11 +36,13 @@ var root = new RootCommand("TcpTalk: the classic TCP greeting server and client,
     CertCommand.Create(),
 };
 
+HelpDefaults.ApplyTo(root);
+ConversionGuard.ApplyTo(root);
+
 var parsed = root.Parse(args);
 if (parsed.Errors.Count > 0)
 {
-    Console.Error.WriteLine($"tcptalk: {string.Join("; ", parsed.Errors.Select(e => e.Message))} (see 'tcptalk --help')");
-    return (int)ExitCode.Usage;
+    return UsageErrors.Report(parsed, Console.Out, Console.Error);
 }
 
 try

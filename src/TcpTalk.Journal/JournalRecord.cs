@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using TcpTalk.Messages;
 using TcpTalk.Protocol;
 using Endpoint = TcpTalk.Protocol.ClientAddress;
 
@@ -80,10 +81,14 @@ public sealed class JournalRecord
 
     /// <summary>
     /// The line the server prints for this message: <c>2024-05-01T12:00:00.123Z 127.0.0.1:5000 text</c>, the text
-    /// escaped by <see cref="MessageText"/>. No line terminator.
+    /// escaped by <see cref="MessageText"/>. No line terminator. <see cref="MessageLineWriter"/> formats it, as it
+    /// formats the server's output.
     /// </summary>
-    public string FormatLine() =>
-        string.Create(CultureInfo.InvariantCulture, $"{ReceivedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Client} {DisplayText}");
+    public string FormatLine() => MessageLineWriter.FormatLine(ToMessageRecord());
+
+    /// <summary>This record as the shared formatter's view (<see cref="MessageLineWriter"/>: text or JSON lines).</summary>
+    public MessageRecord ToMessageRecord() =>
+        new(Id, ReceivedAt, LocalAddress, LocalPort, ClientAddress, ClientPort, ConnectionId, Encoding, Raw, Text, CodePage);
 
     /// <inheritdoc/>
     public override string ToString() => FormatLine();

@@ -11,7 +11,8 @@ public interface IMessageSink
 {
     /// <summary>
     /// Takes the messages of one read. The batch's bytes are valid until the returned task completes. Throwing
-    /// closes that connection only.
+    /// closes that connection only. <paramref name="cancellationToken"/> is cancelled when the server stops waiting
+    /// (a stop past its shutdown timeout): a sink that waits should then give up, or it holds the stop.
     /// </summary>
     ValueTask OnMessagesAsync(MessageBatch batch, CancellationToken cancellationToken);
 }

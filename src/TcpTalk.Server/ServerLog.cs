@@ -17,6 +17,9 @@ internal static partial class ServerLog
     [LoggerMessage(4, LogLevel.Warning, "Shutdown timeout: aborting {Count} connection(s) still mid-message")]
     public static partial void AbortingConnections(ILogger logger, int count);
 
+    [LoggerMessage(6, LogLevel.Warning, "Stopped with {Count} connection(s) still running after the abort: their journal or sink ignored its cancellation token")]
+    public static partial void ConnectionsLeftRunning(ILogger logger, int count);
+
     [LoggerMessage(5, LogLevel.Information, "TLS certificate {Subject} SHA256 {Fingerprint}, valid until {NotAfter:yyyy-MM-dd}; client certificates {ClientCertificates}")]
     public static partial void TlsCertificate(ILogger logger, string subject, string fingerprint, DateTime notAfter, string clientCertificates);
 
@@ -34,6 +37,9 @@ internal static partial class ServerLog
 
     [LoggerMessage(14, LogLevel.Debug, "Connection {Id} from {Remote}: TLS failed: {Reason}")]
     public static partial void TlsFailed(ILogger logger, long id, string remote, string reason);
+
+    [LoggerMessage(25, LogLevel.Warning, "Connection {Id} from {Remote}: TLS handshake failed: {Reason} ({Count} failed since the last such line)")]
+    public static partial void TlsHandshakeFailed(ILogger logger, long id, string remote, string reason, long count);
 
     [LoggerMessage(20, LogLevel.Warning, "Connection {Id} from {Remote} refused a message: {Reason}")]
     public static partial void MessageRefused(ILogger logger, long id, string remote, string reason);

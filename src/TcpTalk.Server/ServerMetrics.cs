@@ -29,8 +29,10 @@ internal sealed class ServerMetrics
     {
         var meter = factory?.Create(MeterName) ?? s_shared;
         _active = meter.CreateUpDownCounter<long>("tcptalk.server.active_connections", "{connection}", "Connections open now");
-        _accepted = meter.CreateCounter<long>("tcptalk.server.connections_accepted", "{connection}", "Connections accepted and served");
-        _rejected = meter.CreateCounter<long>("tcptalk.server.connections_rejected", "{connection}", "Connections refused, by reason");
+        _accepted = meter.CreateCounter<long>("tcptalk.server.connections_accepted", "{connection}",
+            "Connections accepted by a listener, the refused ones included (TalkServer.AcceptedConnections)");
+        _rejected = meter.CreateCounter<long>("tcptalk.server.connections_rejected", "{connection}",
+            "Accepted connections refused, by reason (TalkServer.RejectedConnections)");
         _messages = meter.CreateCounter<long>("tcptalk.server.messages_received", "{message}", "Complete messages received");
         _bytes = meter.CreateCounter<long>("tcptalk.server.bytes_received", "By", "Message bytes received (terminators not counted)");
         _messageSize = meter.CreateHistogram<int>("tcptalk.server.message_size", "By", "Size of each message");
@@ -39,11 +41,11 @@ internal sealed class ServerMetrics
         _acks = meter.CreateCounter<long>("tcptalk.server.acks_sent", "{ack}", "Acknowledgements sent");
     }
 
-    public void Accepted()
-    {
-        _accepted.Add(1);
-        _active.Add(1);
-    }
+    /// <summary>A listener accepted a connection; it may yet be refused.</summary>
+    public void Accepted() => _accepted.Add(1);
+
+    /// <summary>An admitted connection's handler started: it counts as active until <see cref="Closed"/>.</summary>
+    public void Opened() => _active.Add(1);
 
     public void Closed(TimeSpan duration)
     {

@@ -83,7 +83,60 @@ public sealed class JournalTests : IDisposable
         string line = await follow.WaitForLineAsync(l => l.EndsWith(" live one", StringComparison.Ordinal));
         Assert.Equal(await server.Process.WaitForLineAsync(l => l.EndsWith(" live one", StringComparison.Ordinal)), line);
         follow.Signal("TERM");
-        Assert.Equal(0, await follow.WaitForExitAsync());
+        Assert.Equal(130, await follow.WaitForExitAsync()); // stopped, not finished: 130 as for send and bench
+    }
+
+    [Fact]
+    public async Task FollowEndedByCtrlCKeepsWhatItPrintedAndExits130LikeSendAndBench()
+    {
+        await using var server = await Tcptalk.ServeAsync("--journal", Db);
+        var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "before ctrl-c"]);
+        Assert.Equal(0, code);
+        await server.Process.WaitForLineAsync(l => l.EndsWith(" before ctrl-c", StringComparison.Ordinal));
+
+        await using var follow = Tcptalk.Start(["messages", "--journal", Db, "--follow"]);
+        await follow.WaitForLineAsync(l => l.EndsWith(" before ctrl-c", StringComparison.Ordinal));
+        follow.Signal("INT");
+
+        Assert.Equal(130, await follow.WaitForExitAsync());
+        Assert.Single(follow.Stdout, l => l.EndsWith(" before ctrl-c", StringComparison.Ordinal));
+        Assert.Empty(follow.Stderr);
+    }
+
+    [Fact]
+    public async Task JsonLinesWriteTextAsUtf8AndStillEscapeControlCharacters()
+    {
+        const string text = "你好, café \u001b[31m and \"quotes\"";
+        await using var server = await Tcptalk.ServeAsync("--journal", Db, "--output", "json");
+        var (code, _, _) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", text]);
+        Assert.Equal(0, code);
+        string served = await server.Process.WaitForLineAsync(l => l.Contains("\"text\":", StringComparison.Ordinal));
+        Assert.Equal(0, await server.StopAsync());
+        var (listed, stdout, _) = await Tcptalk.RunAsync(["messages", "--journal", Db, "--json"]);
+        Assert.Equal(0, listed);
+
+        foreach (string line in new[] { served, Assert.Single(stdout) })
+        {
+            Assert.Contains("\"text\":\"你好, café \\u001B[31m and \\\"quotes\\\"\"", line, StringComparison.Ordinal);
+            Assert.DoesNotContain("\\u4F60", line, StringComparison.OrdinalIgnoreCase);
+            using var parsed = System.Text.Json.JsonDocument.Parse(line);
+            Assert.Equal(text, parsed.RootElement.GetProperty("text").GetString());
+        }
+    }
+
+    [Fact]
+    public async Task MessagesOnAFileThatIsNotAJournalExits11AsServeDoes()
+    {
+        string notJournal = Path.Combine(_dir, "notajournal.txt");
+        await File.WriteAllTextAsync(notJournal, "just some text, long enough to have an SQLite header's worth of bytes in it\n");
+
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["messages", "--journal", notJournal]);
+
+        Assert.Equal(11, code);
+        Assert.Empty(stdout);
+        string line = Assert.Single(stderr);
+        Assert.StartsWith("tcptalk: ", line, StringComparison.Ordinal);
+        Assert.Contains(notJournal, line, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -67,7 +67,7 @@ public class SendTests
 
         (code, _, stderr) = await Tcptalk.RunAsync(["send", "localhost", "--no-such-option"]);
         Assert.Equal(2, code);
-        Assert.Equal(["tcptalk: unknown option '--no-such-option' (to send a message that starts with '-', put it after --)"], stderr);
+        Assert.Equal(["tcptalk: unknown option '--no-such-option' (to send a message that starts with '-', put it after --; tcptalk send --help)"], stderr);
     }
 
     [Fact]

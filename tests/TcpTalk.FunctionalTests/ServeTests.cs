@@ -172,6 +172,26 @@ public class ServeTests
     }
 
     [Fact]
+    public async Task AJournalThatCannotBeCreatedIsOneLineInTheRuntimesWordsNotAResourceKey()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return; // /proc, where no file can be created, is Linux's
+        }
+
+        // Before: "unexpected error: FileNotFoundException: IO_FileNotFound_FileName, /proc/..." (UseSystemResourceKeys).
+        string journal = $"/proc/tcptalk-{Guid.NewGuid():N}.db";
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["serve", "--listen", "127.0.0.1:0", "--journal", journal]);
+
+        Assert.Contains(code, new[] { 1, 11 }); // 11 once the journal names it a journal error; never 0
+        Assert.Empty(stdout);
+        string line = Assert.Single(stderr);
+        Assert.StartsWith("tcptalk: ", line, StringComparison.Ordinal);
+        Assert.Contains(journal, line, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\b[A-Z][A-Za-z0-9]*_[A-Za-z0-9_]+\b", line);
+    }
+
+    [Fact]
     public async Task SigtermLetsTheMessageInFlightFinishThenExitsZero()
     {
         await using var server = await Tcptalk.ServeAsync("--shutdown-timeout", "10s", "-v");

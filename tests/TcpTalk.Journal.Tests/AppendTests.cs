@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using TcpTalk.Protocol;
-using TcpTalk.Server;
 using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Tests;
@@ -76,18 +75,19 @@ public class AppendTests
                 [.. gbk.GetBytes("中文"), 0x81]),
         ];
 
-        using var printed = new MemoryStream();
-        await using (var output = new MessageOutput(printed))
+        // The server's output formats each batch with the shared MessageLineWriter; the journal's reader must agree.
+        var printed = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var lines = new MessageLineWriter())
         {
             await using var journal = SqliteMessageJournal.Open(temp.Path);
             foreach (var batch in batches)
             {
-                await output.OnMessagesAsync(batch, CancellationToken.None);
+                lines.Write(batch, printed);
                 await journal.AppendAsync(batch, CancellationToken.None);
             }
         }
 
-        string[] serverLines = Encoding.UTF8.GetString(printed.ToArray()).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        string[] serverLines = Encoding.UTF8.GetString(printed.WrittenSpan).Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var records = await Read.AllAsync(temp.Path);
         Assert.Equal(serverLines, records.Select(r => r.FormatLine()));
         Assert.Equal("2024-05-01T12:30:15.128Z [::1]:4321 中文\\x81", records[^1].FormatLine());

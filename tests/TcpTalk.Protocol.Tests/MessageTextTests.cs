@@ -31,7 +31,7 @@ public class MessageTextTests
     public void ValidUtf8IsEscapedByTheDocumentedRules(string text, string expected)
     {
         byte[] raw = Encoding.UTF8.GetBytes(text);
-        Assert.Equal(expected, MessageText.DecodeEscaped(raw, MessageText.Utf8));
+        Assert.Equal(expected, MessageText.DecodeEscaped(raw, MessageEncodings.Utf8));
         Assert.Equal(expected, MessageText.DecodeEscaped(raw, Encoding.UTF8));
         Assert.Equal(expected, MessageText.Escape(text));
     }
@@ -51,7 +51,7 @@ public class MessageTextTests
     [InlineData(new byte[] { 0xC2, 0x9B, 0x5C }, "\\u009b\\\\")]         // C1 CSI, then a backslash
     public void InvalidUtf8BytesAreShownAsHexEscapes(byte[] raw, string expected)
     {
-        Assert.Equal(expected, MessageText.DecodeEscaped(raw, MessageText.Utf8));
+        Assert.Equal(expected, MessageText.DecodeEscaped(raw, MessageEncodings.Utf8));
     }
 
     [Fact]
@@ -59,9 +59,9 @@ public class MessageTextTests
     {
         // "\xff" typed as four characters and the byte 0xFF must look different.
         Assert.NotEqual(
-            MessageText.DecodeEscaped("\\xff"u8, MessageText.Utf8),
-            MessageText.DecodeEscaped([0xFF], MessageText.Utf8));
-        Assert.Equal("\\\\xff", MessageText.DecodeEscaped("\\xff"u8, MessageText.Utf8));
+            MessageText.DecodeEscaped("\\xff"u8, MessageEncodings.Utf8),
+            MessageText.DecodeEscaped([0xFF], MessageEncodings.Utf8));
+        Assert.Equal("\\\\xff", MessageText.DecodeEscaped("\\xff"u8, MessageEncodings.Utf8));
     }
 
     [Fact]
@@ -87,21 +87,21 @@ public class MessageTextTests
     [InlineData("UTF8", 65001, new byte[] { 0xC3, 0xA9 }, "\u00e9")]
     public void EncodingsAreFoundByNameAndDecodeEscaped(string name, int codePage, byte[] raw, string expected)
     {
-        Assert.True(MessageText.TryGetEncoding(name, out var encoding, out string? error), error);
+        Assert.True(MessageEncodings.TryGetEncoding(name, out var encoding, out string? error), error);
         Assert.Null(error);
         Assert.Equal(codePage, encoding.CodePage);
         Assert.Equal(expected, MessageText.DecodeEscaped(raw, encoding));
-        Assert.Same(encoding.GetType(), MessageText.GetEncoding(name).GetType());
+        Assert.Same(encoding.GetType(), MessageEncodings.GetEncoding(name).GetType());
     }
 
     [Fact]
     public void Utf8ByAnyNameIsTheEscapingUtf8()
     {
-        Assert.True(MessageText.TryGetEncoding("utf-8", out var encoding, out _));
-        Assert.Same(MessageText.Utf8, encoding);
-        Assert.True(MessageText.TryGetEncoding("65001", out encoding, out _));
-        Assert.Same(MessageText.Utf8, encoding);
-        Assert.Empty(MessageText.Utf8.GetPreamble());
+        Assert.True(MessageEncodings.TryGetEncoding("utf-8", out var encoding, out _));
+        Assert.Same(MessageEncodings.Utf8, encoding);
+        Assert.True(MessageEncodings.TryGetEncoding("65001", out encoding, out _));
+        Assert.Same(MessageEncodings.Utf8, encoding);
+        Assert.Empty(MessageEncodings.Utf8.GetPreamble());
     }
 
     [Theory]
@@ -116,7 +116,7 @@ public class MessageTextTests
     {
         // Regression for 0xFF: the code page table maps it to U+F8F5 (private use, no glyph) without calling the
         // decoder fallback, so "a\xFFb" was shown as "a\uF8F5b", which looks like "ab" on a terminal.
-        var gbk = MessageText.GetEncoding("gbk");
+        var gbk = MessageEncodings.GetEncoding("gbk");
         Assert.Equal(expected, MessageText.DecodeEscaped(raw, gbk));
     }
 
@@ -126,7 +126,7 @@ public class MessageTextTests
     [InlineData("windows-1252", new byte[] { 0x81, 0x8D, 0x9D }, "\\u0081\\u008d\\u009d")] // undefined bytes map to C1 controls
     public void BytesALegacyCodePageDoesNotDefineAreShownEscaped(string name, byte[] raw, string expected)
     {
-        Assert.Equal(expected, MessageText.DecodeEscaped(raw, MessageText.GetEncoding(name)));
+        Assert.Equal(expected, MessageText.DecodeEscaped(raw, MessageEncodings.GetEncoding(name)));
     }
 
     [Theory]
@@ -137,9 +137,9 @@ public class MessageTextTests
     [InlineData("cp037")]
     public void EncodingsThatDoNotKeepAsciiAreRefusedWithTheReason(string name)
     {
-        Assert.False(MessageText.TryGetEncoding(name, out _, out string? error));
+        Assert.False(MessageEncodings.TryGetEncoding(name, out _, out string? error));
         Assert.Equal($"encoding '{name}' does not keep ASCII as single bytes, so NUL and LF framing cannot work with it", error);
-        var thrown = Assert.Throws<ArgumentException>("name", () => MessageText.GetEncoding(name));
+        var thrown = Assert.Throws<ArgumentException>("name", () => MessageEncodings.GetEncoding(name));
         Assert.StartsWith(error, thrown.Message, StringComparison.Ordinal);
     }
 
@@ -151,24 +151,33 @@ public class MessageTextTests
     [InlineData("-1")]
     public void UnknownEncodingsAreRefusedWithTheReason(string name)
     {
-        Assert.False(MessageText.TryGetEncoding(name, out var encoding, out string? error));
+        Assert.False(MessageEncodings.TryGetEncoding(name, out var encoding, out string? error));
         Assert.Equal($"unknown encoding '{name}' (examples: utf-8, gbk, big5, shift_jis, windows-1252, cp437)", error);
-        Assert.Same(MessageText.Utf8, encoding);
-        Assert.Throws<ArgumentException>("name", () => MessageText.GetEncoding(name));
+        Assert.Same(MessageEncodings.Utf8, encoding);
+        Assert.Throws<ArgumentException>("name", () => MessageEncodings.GetEncoding(name));
     }
 
     [Fact]
     public void AnEncodingNameIsQuotedEscapedSoTheErrorStaysOneLine()
     {
         // Found by fuzzing (fuzz/regressions/text/encoding-name-with-newline).
-        Assert.False(MessageText.TryGetEncoding("gb\nk\u001b[2J", out _, out string? error));
+        Assert.False(MessageEncodings.TryGetEncoding("gb\nk\u001b[2J", out _, out string? error));
         Assert.Equal("unknown encoding 'gb\\nk\\x1b[2J' (examples: utf-8, gbk, big5, shift_jis, windows-1252, cp437)", error);
+    }
+
+    [Fact]
+    public void MessageTextLookupIsMessageEncodingsLookup()
+    {
+        Assert.Same(MessageEncodings.Utf8, MessageText.Utf8);
+        Assert.Equal(MessageEncodings.GetEncoding("gbk").CodePage, MessageText.GetEncoding("gbk").CodePage);
+        Assert.False(MessageText.TryGetEncoding("utf-16", out _, out string? error));
+        Assert.Equal("encoding 'utf-16' does not keep ASCII as single bytes, so NUL and LF framing cannot work with it", error);
     }
 
     [Fact]
     public void NullEncodingNameIsAnArgumentError()
     {
-        Assert.Throws<ArgumentNullException>("name", () => MessageText.TryGetEncoding(null!, out _, out _));
+        Assert.Throws<ArgumentNullException>("name", () => MessageEncodings.TryGetEncoding(null!, out _, out _));
     }
 
     public static TheoryData<string, byte[]> AgreementCases => new()
@@ -187,7 +196,7 @@ public class MessageTextTests
     [MemberData(nameof(AgreementCases))]
     public void WriteEscapedUtf8AndDecodeEscapedAgree(string name, byte[] raw)
     {
-        var encoding = MessageText.GetEncoding(name);
+        var encoding = MessageEncodings.GetEncoding(name);
         var output = new ArrayBufferWriter<byte>();
         output.Write("prefix:"u8);
         MessageText.WriteEscapedUtf8(raw, encoding, output);
@@ -206,6 +215,6 @@ public class MessageTextTests
     public void WriteEscapedUtf8RefusesNullArguments()
     {
         Assert.Throws<ArgumentNullException>("encoding", () => MessageText.WriteEscapedUtf8([1], null!, new ArrayBufferWriter<byte>()));
-        Assert.Throws<ArgumentNullException>("output", () => MessageText.WriteEscapedUtf8([1], MessageText.Utf8, null!));
+        Assert.Throws<ArgumentNullException>("output", () => MessageText.WriteEscapedUtf8([1], MessageEncodings.Utf8, null!));
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
 using TcpTalk.Server;
 using TcpTalk.Messages;
 
@@ -65,10 +66,12 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
-    public async Task EveryInstrumentReportsWhatHappened()
+    public async Task EveryInstrumentReportsExactlyWhatHappened()
     {
-        await using var journal = new FakeJournal();
-        var options = new TalkServerOptions { MeterFactory = _meters, MaxConnections = 1, Journal = journal, Acknowledge = true };
+        // The clock moves only when the test moves it: 5 ms per journal commit, 2 s before the client closes.
+        var clock = new FakeTimeProvider();
+        await using var journal = new FakeJournal { BeforeCommit = _ => { clock.Advance(TimeSpan.FromMilliseconds(5)); return Task.CompletedTask; } };
+        var options = new TalkServerOptions { MeterFactory = _meters, MaxConnections = 1, Journal = journal, Acknowledge = true, TimeProvider = clock };
         options.Listen.Add(new IPEndPoint(IPAddress.Loopback, 0));
         await using var server = new TalkServer(options, MessageSinks.None);
         await server.StartAsync();
@@ -82,20 +85,28 @@ public sealed class MetricsTests : IDisposable
             await Loopback.ReadAsync(refused);
         }
 
-        await served.SendAsync("ab\0cde\0"u8.ToArray());
+        // One message per read, so each is one commit: two commits, two acks.
+        await served.SendAsync("ab\0"u8.ToArray());
+        Assert.Equal("ack 100\0", await Loopback.ReadAsync(served, frames: 1));
+        await served.SendAsync("cde\0"u8.ToArray());
+        Assert.Equal("ack 101\0", await Loopback.ReadAsync(served, frames: 1));
+        clock.Advance(TimeSpan.FromSeconds(2));
         served.Shutdown(SocketShutdown.Send);
-        Assert.Equal("ack 100\0ack 101\0", await Loopback.ReadAsync(served));
+        Assert.Equal("", await Loopback.ReadAsync(served));
         await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0 && Seen("tcptalk.server.session_duration").Count == 1);
 
-        Assert.Equal(1, Seen("tcptalk.server.connections_accepted").Sum(m => m.Value));
+        // Accepted means what TalkServer.AcceptedConnections means: every accepted connection, the refused one included.
+        Assert.Equal([1.0, 1.0], Seen("tcptalk.server.connections_accepted").Select(m => m.Value));
+        Assert.Equal(2, server.AcceptedConnections);
         Assert.Equal([(1.0, "max_connections")], Seen("tcptalk.server.connections_rejected"));
-        Assert.Equal(0, Seen("tcptalk.server.active_connections").Sum(m => m.Value));
-        Assert.Equal(2, Seen("tcptalk.server.messages_received").Sum(m => m.Value));
-        Assert.Equal(5, Seen("tcptalk.server.bytes_received").Sum(m => m.Value));
-        Assert.Equal([2.0, 3.0], Seen("tcptalk.server.message_size").Select(m => m.Value).Order());
-        Assert.Equal(2, Seen("tcptalk.server.acks_sent").Sum(m => m.Value));
-        Assert.NotEmpty(Seen("tcptalk.server.journal_commit_latency"));
-        Assert.All(Seen("tcptalk.server.session_duration"), m => Assert.True(m.Value >= 0));
+        Assert.Equal(1, server.RejectedConnections);
+        Assert.Equal([1.0, -1.0], Seen("tcptalk.server.active_connections").Select(m => m.Value));
+        Assert.Equal([1.0, 1.0], Seen("tcptalk.server.messages_received").Select(m => m.Value));
+        Assert.Equal([2.0, 3.0], Seen("tcptalk.server.bytes_received").Select(m => m.Value));
+        Assert.Equal([2.0, 3.0], Seen("tcptalk.server.message_size").Select(m => m.Value));
+        Assert.Equal([1.0, 1.0], Seen("tcptalk.server.acks_sent").Select(m => m.Value));
+        Assert.Equal([5.0, 5.0], Seen("tcptalk.server.journal_commit_latency").Select(m => m.Value));
+        Assert.Equal([2.01], Seen("tcptalk.server.session_duration").Select(m => m.Value));
     }
 
     private sealed class TestMeterFactory : IMeterFactory

@@ -213,8 +213,9 @@ public sealed class TlsTests : IDisposable
         await ReadUntilClosedAsync(client);
 
         await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
-        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Debug
-                                           && e.Message.EndsWith("TLS failed: not a TLS client: the first bytes were not a TLS handshake", StringComparison.Ordinal));
+        // An operator sees it: Warning (issue 16), rate-limited, with the count.
+        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Warning
+                                           && e.Message.EndsWith("TLS handshake failed: not a TLS client: the first bytes were not a TLS handshake (1 failed since the last such line)", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -232,7 +233,38 @@ public sealed class TlsTests : IDisposable
 
         Assert.Empty(await ReadUntilClosedAsync(client));
         await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
-        Assert.Contains(_log.Entries, e => e.Message.EndsWith("TLS failed: no TLS handshake within 10 s (handshake timeout)", StringComparison.Ordinal));
+        Assert.Contains(_log.Entries, e => e.Level == LogLevel.Warning
+                                           && e.Message.EndsWith("TLS handshake failed: no TLS handshake within 10 s (handshake timeout) (1 failed since the last such line)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FailedHandshakesAreLoggedAtWarningAtMostOnceASecondWithTheirCount()
+    {
+        var clock = new FakeTimeProvider();
+        await using var server = await StartAsync(o => o.TimeProvider = clock);
+        async Task FailOneAsync()
+        {
+            using var client = await ConnectPlainAsync(server);
+            await client.SendAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), SocketFlags.None);
+            await ReadUntilClosedAsync(client);
+        }
+
+        for (int i = 0; i < 5; i++)
+        {
+            await FailOneAsync();
+        }
+
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        Assert.Equal(["(1 failed since the last such line)"], HandshakeWarnings());
+
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await FailOneAsync();
+        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0 && HandshakeWarnings().Count == 2);
+        Assert.Equal(["(1 failed since the last such line)", "(5 failed since the last such line)"], HandshakeWarnings());
+
+        List<string> HandshakeWarnings() => [.. _log.Entries
+            .Where(e => e.Level == LogLevel.Warning && e.Message.Contains("TLS handshake failed: not a TLS client", StringComparison.Ordinal))
+            .Select(e => e.Message[e.Message.LastIndexOf('(')..])];
     }
 
     [Fact]

@@ -106,7 +106,15 @@ internal static class CertCommand
         using var serverKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         using var server = Issue(ca, name, serverKey, ServerAuthentication, names, notBefore, notAfter);
 
-        Directory.CreateDirectory(directory);
+        try
+        {
+            Directory.CreateDirectory(directory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UserErrorException(ExitCode.Usage, $"cannot create the directory {directory}: {ErrorReporter.Readable(e)}", e);
+        }
+
         WritePublic(paths["ca.pem"], ca.ExportCertificatePem());
         WritePublic(paths["server.pem"], server.ExportCertificatePem());
         WritePrivate(paths["server.key"], serverKey.ExportPkcs8PrivateKeyPem());

@@ -16,9 +16,12 @@ internal sealed class CommonOptions
         HelpName = "nul|line",
     };
 
+    /// <summary>The encodings help names and completion offers, spelled as <c>--encoding</c> takes them (any code page works).</summary>
+    private static readonly string[] s_encodingNames = ["utf-8", "gbk", "big5", "shift_jis", "windows-1252"];
+
     public Option<Encoding> Encoding { get; } = new("--encoding")
     {
-        Description = "Text encoding of messages: utf-8, gbk, big5, shift_jis, windows-1252, cpNNN... (bytes invalid in it are shown as \\xNN)",
+        Description = $"Text encoding of messages: {string.Join(", ", s_encodingNames)}, cpNNN... (bytes invalid in it are shown as \\xNN)",
         DefaultValueFactory = _ => MessageText.Utf8,
         CustomParser = ParseEncoding,
         HelpName = "name",
@@ -38,6 +41,7 @@ internal sealed class CommonOptions
 
     public CommonOptions()
     {
+        Encoding.CompletionSources.Add(s_encodingNames);
         MaxMessageBytes.Validators.Add(r =>
         {
             int value = r.GetValueOrDefault<int>();

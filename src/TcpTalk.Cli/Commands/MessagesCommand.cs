@@ -3,8 +3,6 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using TcpTalk.Journal;
 using TcpTalk.Server;
 using TcpTalk.Messages;
@@ -144,11 +142,10 @@ internal static class MessagesCommand
         }
         catch (OperationCanceledException) when (follow && shutdown.IsCancellationRequested)
         {
-            // Ctrl+C is how --follow ends.
-        }
-        catch (JournalUnavailableException e)
-        {
-            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+            // Ctrl+C (or SIGTERM) is how --follow ends: what was read is printed, and the exit code says it was
+            // interrupted, 130, as for send and bench (README, "Exit codes").
+            TryWrite(output, static o => o.Flush());
+            return (int)ExitCode.Interrupted;
         }
         finally
         {
@@ -169,10 +166,12 @@ internal static class MessagesCommand
         {
             throw new UserErrorException(ExitCode.Usage, e.Message + " (give the file 'tcptalk serve --journal' writes with --journal PATH)", e);
         }
-        catch (Exception e) when (e is JournalFormatException or JournalUnavailableException or UnauthorizedAccessException)
+        catch (UnauthorizedAccessException e)
         {
-            throw new UserErrorException(ExitCode.Failure, e.Message, e);
+            throw new UserErrorException(ExitCode.JournalFailed, $"journal {path} cannot be read: permission denied", e);
         }
+
+        // Not a journal, newer schema, in use...: ErrorReporter makes every journal exception exit 11.
     }
 
     private static bool TryWrite(Stream output, Action<Stream> write)
@@ -192,18 +191,8 @@ internal static class MessagesCommand
     {
         if (json)
         {
-            var message = new StoredMessage(
-                record.Id,
-                record.ReceivedAt.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", CultureInfo.InvariantCulture),
-                record.LocalAddress.ToString(),
-                record.LocalPort,
-                record.ClientAddress.ToString(),
-                record.ClientPort,
-                record.ConnectionId,
-                record.CodePage,
-                record.Text,
-                record.Raw);
-            output.Write(JsonSerializer.SerializeToUtf8Bytes(message, MessagesJsonContext.Default.StoredMessage));
+            // The shared formatter: the same JSON object serve --output json prints for the message.
+            output.Write(Encoding.UTF8.GetBytes(MessageLineWriter.FormatLine(record.ToMessageRecord(), MessageOutputFormat.Json)));
         }
         else
         {
@@ -278,21 +267,3 @@ internal static class MessagesCommand
         return null;
     }
 }
-
-/// <summary>One line of <c>tcptalk messages --json</c>: every stored column; <c>raw</c> is base64.</summary>
-internal sealed record StoredMessage(
-    long Id,
-    string ReceivedAt,
-    string LocalAddress,
-    int LocalPort,
-    string ClientAddress,
-    int ClientPort,
-    long ConnectionId,
-    int CodePage,
-    string Text,
-    byte[] Raw);
-
-/// <summary>Source-generated serializer for <see cref="StoredMessage"/>: no reflection, so NativeAOT stays warning-free.</summary>
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
-[JsonSerializable(typeof(StoredMessage))]
-internal sealed partial class MessagesJsonContext : JsonSerializerContext;

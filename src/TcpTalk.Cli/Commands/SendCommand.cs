@@ -46,7 +46,7 @@ internal static class SendCommand
                 .FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
             if (unknown is not null)
             {
-                throw new UserErrorException(ExitCode.Usage, $"unknown option '{unknown.Value}' (to send a message that starts with '-', put it after --)");
+                throw new UserErrorException(ExitCode.Usage, UsageErrors.UnknownOption(unknown.Value, "to send a message that starts with '-', put it after --", UsageErrors.HelpCommand(result.CommandResult)));
             }
 
             if (!HostAndPort.TryParse(result.GetValue(target), HostAndPort.DefaultPort, out var server, out string? error))

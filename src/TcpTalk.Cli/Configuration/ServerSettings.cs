@@ -1,4 +1,5 @@
 using System.Text;
+using TcpTalk.Messages;
 using TcpTalk.Protocol;
 using TcpTalk.Server;
 

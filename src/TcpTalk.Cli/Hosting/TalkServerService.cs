@@ -2,7 +2,9 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using TcpTalk.Cli.Output;
 using TcpTalk.Journal;
+using TcpTalk.Messages;
 using TcpTalk.Server;
 
 namespace TcpTalk.Cli.Hosting;
@@ -28,7 +30,16 @@ internal sealed class TalkServerService(
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        _output = new MessageOutput(Console.OpenStandardOutput(), format);
+        // With a journal, the journal is the record: a stdout that stops reading must never stall receiving, storing
+        // or acknowledging, so its lines are skipped (and counted) past the buffer. Without one, stdout is the only
+        // record: connections wait for it instead (docs/RELIABILITY.md).
+        _output = new MessageOutput(StandardOutput.Open(), new MessageOutputOptions
+        {
+            Format = format,
+            WhenBehind = journalPath is null ? OutputBehind.Wait : OutputBehind.Skip,
+            LoggerFactory = loggers,
+            MeterFactory = meters,
+        });
         _journal = journalPath is null ? null : SqliteMessageJournal.Open(journalPath,
             new JournalOptions { Durability = options.Acknowledge ? JournalDurability.Full : JournalDurability.Normal }, loggers);
         options.Journal = _journal;

@@ -3,20 +3,28 @@ namespace TcpTalk.FunctionalTests.Infrastructure;
 /// <summary>
 /// A fact that runs the NativeAOT executable <c>artifacts/aot/tcptalk</c> (CI publishes it before the tests:
 /// <c>dotnet publish src/TcpTalk.Cli -c Release -r linux-x64 -p:PublishAot=true -o artifacts/aot</c>) under a
-/// shell's <c>ulimit</c>. Skipped, with the reason, where it is absent or not Linux.
+/// shell's <c>ulimit</c>. Skipped where it is absent or not Linux, with a message that says why the test needs it
+/// (<paramref name="because"/>) and how to get it, so the skip explains itself in the test output.
 /// </summary>
-public sealed class NativeAotFactAttribute : FactAttribute
+/// <param name="because">Why this test needs the NativeAOT build rather than <c>dotnet tcptalk.dll</c>.</param>
+public sealed class NativeAotFactAttribute(string because) : FactAttribute
 {
-    public NativeAotFactAttribute()
+    public override string? Skip
+    {
+        get => base.Skip ?? Missing();
+        set => base.Skip = value;
+    }
+
+    private string? Missing()
     {
         if (!OperatingSystem.IsLinux())
         {
-            Skip = "needs Linux: the NativeAOT build under test is linux-x64, run under 'sh -c ulimit'";
+            return $"needs Linux: the NativeAOT build under test is linux-x64, run under 'sh -c ulimit' ({because})";
         }
-        else if (NativeAot.Executable is null)
-        {
-            Skip = $"the NativeAOT build is absent: publish it first with '{NativeAot.PublishCommand}' (looked for {NativeAot.Expected})";
-        }
+
+        return NativeAot.Executable is null
+            ? $"needs the NativeAOT build, because {because}; it is absent: publish it first with '{NativeAot.PublishCommand}' (looked for {NativeAot.Expected})"
+            : null;
     }
 }
 

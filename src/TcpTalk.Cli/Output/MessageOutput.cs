@@ -1,0 +1,371 @@
+using System.Buffers;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TcpTalk.Messages;
+
+namespace TcpTalk.Cli.Output;
+
+/// <summary>
+/// <c>tcptalk serve</c>'s output: one line per message on a stream (stdout), formatted by
+/// <see cref="MessageLineWriter"/> (text lines or JSON Lines). A stream that stops taking lines never blocks the
+/// connections while a journal keeps the record (<see cref="OutputBehind.Skip"/>); it makes them wait when the
+/// output is the only record (<see cref="OutputBehind.Wait"/>).
+/// </summary>
+/// <remarks>
+/// Connections format their batch into the filling buffer under one short lock: no allocation and no system call
+/// per message. A writer thread of its own swaps that buffer for its spare and writes it out with the lock released,
+/// so a write that blocks (a full pipe, a stuck consumer) holds only that thread. It writes as soon as the connections
+/// go idle (after a gathering pause of a millisecond, invisible to a person), so a line typed by a human shows at
+/// once while a flood of lines costs one write per many lines. When the filling buffer holds
+/// <see cref="MessageOutputOptions.MaxBufferedBytes"/> while a write is still in progress, the stream is behind:
+/// <see cref="OutputBehind.Wait"/> makes the connection wait for the swap (backpressure, as TCP then slows its
+/// client); <see cref="OutputBehind.Skip"/> drops the batch's lines, counts them in
+/// <c>tcptalk.server.output_lines_skipped</c> and warns at most once a second with the count.
+/// A stream that fails (a closed pipe) turns the output off; the server keeps serving.
+/// </remarks>
+internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
+{
+    /// <summary>The meter of the skipped-lines counter: the server's, so one dotnet-counters command shows them all.</summary>
+    public const string MeterName = "TcpTalk.Server";
+
+    private const int InitialBufferBytes = 128 * 1024;
+    private const int WriteWithoutPauseBytes = 64 * 1024; // a backlog this big is written at once, without gathering
+    private static readonly TimeSpan s_gatherDelay = TimeSpan.FromMilliseconds(1);
+    private static readonly TimeSpan s_warningInterval = TimeSpan.FromSeconds(1);
+    private static readonly Meter s_sharedMeter = new(MeterName);
+
+    private readonly Stream _stream;
+    private readonly MessageOutputOptions _options;
+    private readonly MessageLineWriter _lines;
+    private readonly ILogger _logger;
+    private readonly Counter<long> _skippedLines;
+    private readonly Lock _gate = new();
+    private readonly SemaphoreSlim _dirty = new(0, 1);
+    private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private LineBuffer _filling = new(InitialBufferBytes);
+    private LineBuffer? _spare = new(InitialBufferBytes);
+    private TaskCompletionSource? _room;
+    private bool _signalled;
+    private bool _closing;
+    private Exception? _failure;
+    private long _skipped;
+    private long _skippedUnreported;
+    private long _lastWarningAt;
+
+    /// <summary>Creates the output on <paramref name="stream"/>, which it does not own, and starts its writer thread.</summary>
+    public MessageOutput(Stream stream, MessageOutputOptions? options = null)
+    {
+        _stream = stream ?? throw new ArgumentNullException(nameof(stream));
+        _options = options ?? new MessageOutputOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBufferedBytes, 1, nameof(options));
+        _lines = new MessageLineWriter(_options.Format);
+        _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(OutputLog.Category);
+        var meter = _options.MeterFactory?.Create(MeterName) ?? s_sharedMeter;
+        _skippedLines = meter.CreateCounter<long>("tcptalk.server.output_lines_skipped", "{line}",
+            "Message lines serve's output skipped because stdout did not keep up (the journal has them)");
+        new Thread(WriteLoop) { IsBackground = true, Name = "tcptalk output" }.Start();
+    }
+
+    /// <summary>Lines skipped since start because the stream did not keep up (<see cref="OutputBehind.Skip"/> only).</summary>
+    public long SkippedLines => Interlocked.Read(ref _skipped);
+
+    /// <inheritdoc/>
+    public ValueTask OnMessagesAsync(MessageBatch batch, CancellationToken cancellationToken)
+    {
+        Task? room = null;
+        long warn = 0;
+        lock (_gate)
+        {
+            if (TryAppendLocked(batch))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            if (_options.WhenBehind == OutputBehind.Wait)
+            {
+                room = (_room ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+            else
+            {
+                warn = SkipLocked(batch.Count);
+            }
+        }
+
+        if (room is not null)
+        {
+            return WaitForRoomAsync(batch, room, cancellationToken);
+        }
+
+        _skippedLines.Add(batch.Count);
+        if (warn > 0)
+        {
+            OutputLog.LinesSkipped(_logger, warn);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>Writes what is buffered and stops the writer (bounded by the drain timeout with a journal).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        lock (_gate)
+        {
+            if (_closing)
+            {
+                return;
+            }
+
+            _closing = true;
+            SignalLocked();
+            ReleaseRoomLocked();
+        }
+
+        if (_options.WhenBehind == OutputBehind.Skip)
+        {
+            try
+            {
+                await _writerDone.Task.WaitAsync(_options.DrainTimeout, _options.TimeProvider).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // The stream still blocks the writer thread; it is a background thread and the journal has the lines.
+                OutputLog.DrainTimedOut(_logger, _options.DrainTimeout);
+                return;
+            }
+        }
+        else
+        {
+            await _writerDone.Task.ConfigureAwait(false);
+        }
+
+        long unreported = Interlocked.Exchange(ref _skippedUnreported, 0);
+        if (unreported > 0)
+        {
+            OutputLog.LinesSkipped(_logger, unreported);
+        }
+
+        _lines.Dispose();
+        _dirty.Dispose();
+    }
+
+    /// <summary>Formats the batch into the filling buffer when there is room (or when nothing will ever be written).</summary>
+    private bool TryAppendLocked(in MessageBatch batch)
+    {
+        if (_failure is not null || _closing)
+        {
+            return true; // stdout is gone (closed pipe) or the server is done: keep serving; the journal has the messages
+        }
+
+        if (_filling.Length >= _options.MaxBufferedBytes)
+        {
+            return false;
+        }
+
+        _lines.Write(batch, _filling);
+        SignalLocked();
+        return true;
+    }
+
+    private async ValueTask WaitForRoomAsync(MessageBatch batch, Task room, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            lock (_gate)
+            {
+                if (TryAppendLocked(batch))
+                {
+                    return;
+                }
+
+                room = (_room ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
+
+    /// <summary>Counts skipped lines; returns the count to warn about now, or 0 within a second of the last warning.</summary>
+    private long SkipLocked(int lines)
+    {
+        _skipped += lines;
+        _skippedUnreported += lines;
+        return TakeDueWarningLocked();
+    }
+
+    private long TakeDueWarningLocked()
+    {
+        long now = _options.TimeProvider.GetTimestamp();
+        if (_skippedUnreported == 0
+            || (_lastWarningAt != 0 && _options.TimeProvider.GetElapsedTime(_lastWarningAt, now) < s_warningInterval))
+        {
+            return 0;
+        }
+
+        _lastWarningAt = now;
+        long count = _skippedUnreported;
+        _skippedUnreported = 0;
+        return count;
+    }
+
+    private void SignalLocked()
+    {
+        if (!_signalled && (_filling.Length > 0 || _closing))
+        {
+            _signalled = true;
+            _dirty.Release();
+        }
+    }
+
+    private void ReleaseRoomLocked()
+    {
+        _room?.TrySetResult();
+        _room = null;
+    }
+
+    private void WriteLoop()
+    {
+        try
+        {
+            while (true)
+            {
+                // Skipped lines not yet warned about: wake within a second to warn even if no line comes.
+                bool woken = _dirty.Wait(Interlocked.Read(ref _skippedUnreported) > 0 ? s_warningInterval : Timeout.InfiniteTimeSpan);
+                WarnIfDue();
+                if (!woken)
+                {
+                    continue;
+                }
+
+                bool pause;
+                lock (_gate)
+                {
+                    pause = !_closing && _filling.Length < WriteWithoutPauseBytes;
+                }
+
+                if (pause)
+                {
+                    Thread.Sleep(s_gatherDelay); // let lines gather: one write for many
+                }
+
+                LineBuffer full;
+                lock (_gate)
+                {
+                    _signalled = false;
+                    if (_filling.Length == 0)
+                    {
+                        if (_closing)
+                        {
+                            return;
+                        }
+
+                        continue;
+                    }
+
+                    full = _filling;
+                    _filling = _spare!;
+                    _spare = null;
+                    ReleaseRoomLocked(); // connections waiting for room (Wait) fill the spare meanwhile
+                }
+
+                WriteOut(full);
+                lock (_gate)
+                {
+                    full.Clear();
+                    _spare = full;
+                    if (_closing && _filling.Length == 0)
+                    {
+                        return;
+                    }
+
+                    SignalLocked(); // what arrived during the write goes next, without waiting for another line
+                }
+            }
+        }
+        finally
+        {
+            _writerDone.TrySetResult();
+        }
+    }
+
+    private void WriteOut(LineBuffer full)
+    {
+        if (Volatile.Read(ref _failure) is not null)
+        {
+            return;
+        }
+
+        try
+        {
+            // Outside the lock: a stream that blocks here holds this thread only, never a connection.
+            _stream.Write(full.Written);
+            _stream.Flush();
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
+        {
+            lock (_gate)
+            {
+                _failure = e;
+                ReleaseRoomLocked();
+            }
+        }
+    }
+
+    private void WarnIfDue()
+    {
+        long warn;
+        lock (_gate)
+        {
+            warn = TakeDueWarningLocked();
+        }
+
+        if (warn > 0)
+        {
+            OutputLog.LinesSkipped(_logger, warn);
+        }
+    }
+
+    /// <summary>
+    /// A growable byte buffer that formatting writes into. It keeps up to four times its first capacity between
+    /// writes (a busy second's backlog), and shrinks back after a stall or a huge message grew it past that.
+    /// </summary>
+    private sealed class LineBuffer(int capacity) : IBufferWriter<byte>
+    {
+        private byte[] _bytes = new byte[capacity];
+
+        public int Length { get; private set; }
+
+        public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, Length);
+
+        public void Advance(int count) => Length += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _bytes.AsMemory(Length);
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0)
+        {
+            Ensure(sizeHint);
+            return _bytes.AsSpan(Length);
+        }
+
+        public void Clear()
+        {
+            Length = 0;
+            if (_bytes.Length > capacity * 4)
+            {
+                _bytes = new byte[capacity];
+            }
+        }
+
+        private void Ensure(int sizeHint)
+        {
+            int need = Math.Max(sizeHint, 16);
+            if (_bytes.Length - Length < need)
+            {
+                Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, Length + need));
+            }
+        }
+    }
+}
