@@ -16,5 +16,5 @@ public sealed class MalformedFrameException : ProtocolException
         new($"octet-counted length starts with 0 (RFC 6587 lengths start with 1 to 9); it starts {Quote(start)}");
 
     internal static MalformedFrameException Truncated(FramingMode mode, ReadOnlySpan<byte> start) =>
-        new($"connection closed inside a {mode.ToName()} frame; it starts {Quote(start)}");
+        new($"connection closed inside a frame ({mode.ToName()} framing); it starts {Quote(start)}");
 }

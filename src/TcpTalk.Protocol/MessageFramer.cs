@@ -21,6 +21,9 @@ public sealed class MessageFramer
     /// <summary>The default for <see cref="MaxMessageBytes"/>: 65536 bytes.</summary>
     public const int DefaultMaxMessageBytes = 64 * 1024;
 
+    /// <summary>The most bytes any framing adds to a message of any length: an octet-counted header of ten digits and a space.</summary>
+    public const int MaxFrameOverheadBytes = LengthPrefix.MaxHeaderBytes;
+
     /// <summary>The largest accepted value for <see cref="MaxMessageBytes"/>: 1 GiB.</summary>
     public const int MaxAllowedMessageBytes = 1 << 30;
 
@@ -296,8 +299,9 @@ public sealed class MessageFramer
 
     /// <summary>
     /// Writes the frame of <paramref name="payload"/> into <paramref name="destination"/>, which must hold
-    /// <c>payload.Length + </c><see cref="MaxOverheadBytes"/> bytes; returns the frame's length. The payload may
-    /// already lie in <paramref name="destination"/> at offset <see cref="MaxOverheadBytes"/> or later (it is moved).
+    /// <c>payload.Length + </c><see cref="MaxOverheadBytes"/> bytes (<see cref="MaxFrameOverheadBytes"/> when the
+    /// payload may be over the limit); returns the frame's length. The payload may already lie anywhere in
+    /// <paramref name="destination"/>: it is moved first, then the header written before it.
     /// </summary>
     public int WriteFrameInto(ReadOnlySpan<byte> payload, Span<byte> destination)
     {
@@ -308,7 +312,7 @@ public sealed class MessageFramer
             return payload.Length + 1;
         }
 
-        // The header is at most MaxOverheadBytes long, so an in-place payload is not overwritten before it moves.
+        // Payload first (a memmove, so an in-place payload survives), then the header into the bytes before it.
         int header = LengthPrefix.HeaderLength(Mode, payload.Length);
         if (destination.Length < header + payload.Length)
         {

@@ -123,14 +123,14 @@ internal sealed class MessageReceiver(
     private async ValueTask<int> DeliverAsync(byte[] buffer, int start, int end)
     {
         int count = 0;
-        while (_framer.TryReadMessage(buffer.AsSpan(start, end - start), out int length, out int frame))
+        while (_framer.TryReadMessage(buffer.AsSpan(start, end - start), out int at, out int length, out int frame))
         {
             if (count == _ranges.Length)
             {
                 GrowRanges();
             }
 
-            _ranges[count++] = (start, length);
+            _ranges[count++] = (start + at, length);
             start += frame;
         }
 
@@ -151,7 +151,8 @@ internal sealed class MessageReceiver(
     private async ValueTask DeliverTailAsync(byte[] buffer, int start, int end)
     {
         // Clean EOF after an unterminated tail: the client finished sending, so the tail is a whole message
-        // (docs/PROTOCOL.md). A reset never gets here, so a cut-off message is never delivered.
+        // (docs/PROTOCOL.md). A reset never gets here, so a cut-off message is never delivered. In a length-prefixed
+        // framing a tail is a frame cut short: the framer throws MalformedFrameException, which refuses the connection.
         if (_framer.TryReadFinalMessage(buffer.AsSpan(start, end - start), out int length))
         {
             if (_ranges.Length == 0)

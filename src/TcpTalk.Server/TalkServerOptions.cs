@@ -173,9 +173,9 @@ public sealed class TalkServerOptions
             throw new ArgumentException($"ListenBacklog is {ListenBacklog}; it must be between 1 and 65535");
         }
 
-        if (Framing is not (FramingMode.Nul or FramingMode.Line))
+        if (Framing is not (FramingMode.Nul or FramingMode.Line or FramingMode.Octet or FramingMode.U16BE or FramingMode.U32BE))
         {
-            throw new ArgumentException($"Framing is {Framing}; it must be Nul or Line");
+            throw new ArgumentException($"Framing is {Framing}; it must be Nul, Line, Octet, U16BE or U32BE");
         }
 
         if (MaxConnections < 0)

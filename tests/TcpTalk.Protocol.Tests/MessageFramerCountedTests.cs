@@ -108,7 +108,7 @@ public class MessageFramerCountedTests
         var framer = new MessageFramer(mode, Limit);
         Assert.False(framer.TryReadMessage(B(tail), out _, out _, out _));
         var error = Assert.Throws<MalformedFrameException>(() => framer.TryReadFinalMessage(B(tail), out _));
-        Assert.StartsWith($"connection closed inside a {mode.ToName()} frame; it starts \"", error.Message);
+        Assert.StartsWith($"connection closed inside a frame ({mode.ToName()} framing); it starts \"", error.Message);
         Assert.False(framer.TryReadFinalMessage(ReadOnlySpan<byte>.Empty, out _));
     }
 
