@@ -2,7 +2,7 @@
 # bench/fuzz.sh - coverage-guided fuzzing of the parsers a peer or a user reaches (fuzz/TcpTalk.Fuzz), with AFL++
 # and SharpFuzz.
 #
-#   bench/fuzz.sh --minutes 5                  every target (framer, text, reply, inputs, proxy) for 5 minutes each
+#   bench/fuzz.sh --minutes 5                  every target (framer, text, reply, inputs, proxy, batchrow) for 5 minutes each
 #   bench/fuzz.sh --minutes 10 --target framer --target reply
 #
 # Installs afl++ with apt when afl-fuzz is missing and SharpFuzz.CommandLine as a local dotnet tool
@@ -16,7 +16,7 @@
 set -euo pipefail
 ROOT=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
 ART=$ROOT/artifacts/fuzz
-ALL_TARGETS=(framer text reply inputs proxy)
+ALL_TARGETS=(framer text reply inputs proxy batchrow)
 SHARPFUZZ_VERSION=2.3.0
 
 MINUTES=
@@ -52,7 +52,7 @@ fi
 # A fresh publish every run: sharpfuzz rewrites the assemblies in place and refuses to instrument twice.
 rm -rf "$ART/bin"
 dotnet publish "$ROOT/fuzz/TcpTalk.Fuzz" -c Release -o "$ART/bin" -v quiet -nologo >/dev/null
-for dll in TcpTalk.Protocol.dll TcpTalk.Client.dll; do
+for dll in TcpTalk.Protocol.dll TcpTalk.Client.dll TcpTalk.Journal.dll; do
     # The tool targets an older runtime than the SDK here; let it roll forward.
     DOTNET_ROLL_FORWARD=Major "$SHARPFUZZ" "$ART/bin/$dll" >/dev/null
 done

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Journal throughput: raw SQLite inserts of the journal's rows (one thread, one prepared INSERT, one transaction per
-# N rows) against SqliteMessageJournal.AppendAsync from many concurrent appenders, on this machine. Prints both
-# rates and the ratio (target: journal >= 0.8 x raw). Figures only, no assertion.
-# Options: --rows N (200000) --message-bytes N (64) --rows-per-commit N (1000) --appenders N (64)
-#          --messages-per-batch N (1) --full (synchronous=FULL for both)
+# Journal designs on the same messages in the same run: row per message (schema 1), A: SQLite batch rows,
+# B: segment log, and the shipped journal through AppendAsync; stream (1000 x 32 B per read, 4 connections) and
+# session (1 message per read, 64 new connections). Medians of 3 rounds of 1.5 s. Figures only, no assertion.
+# Options: --message-bytes N (32) --stream-batch N (1000) --rounds N (3) --seconds S (1.5) --full (fsync per group)
+#          --workload stream|session (both)
+#   or:    --readers [--messages N (10000000)]: builds an N-message journal, times --since, --contains, --follow
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dotnet build bench/TcpTalk.Journal.Bench -c Release -v quiet -nologo >/dev/null

@@ -134,9 +134,10 @@ internal sealed class JournalLock : IDisposable
         {
             return new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, share, bufferSize: 0);
         }
-        catch (Exception e) when (e is UnauthorizedAccessException or DirectoryNotFoundException or PathTooLongException)
+        catch (Exception e) when (e is UnauthorizedAccessException or (IOException and not JournalUnavailableException))
         {
-            throw new JournalUnavailableException($"journal {journalPath} cannot be opened: its lock file {lockPath} cannot be created ({e.Message})", e);
+            string folder = Path.GetDirectoryName(lockPath) ?? ".";
+            throw new JournalUnavailableException($"journal {journalPath} cannot be opened: its lock file {lockPath} cannot be created: {FileErrors.Describe(e, folder)}", e);
         }
     }
 

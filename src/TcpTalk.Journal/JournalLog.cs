@@ -20,6 +20,12 @@ internal static partial class JournalLog
     [LoggerMessage(112, LogLevel.Debug, "Journal {Path} commit of {Messages} message(s) failed: {Reason}")]
     public static partial void WriteFailedAgain(ILogger logger, Exception exception, string path, int messages, string reason);
 
+    [LoggerMessage(120, LogLevel.Information, "Journal {Path} dropped its {Messages} oldest message(s) whole ({Limit}); the oldest id kept is {OldestKept}")]
+    public static partial void Dropped(ILogger logger, string path, long messages, string limit, long oldestKept);
+
+    [LoggerMessage(121, LogLevel.Warning, "Journal {Path} could not drop old messages: {Reason}; it tries again in a second")]
+    public static partial void RetentionFailed(ILogger logger, string path, string reason);
+
     [LoggerMessage(111, LogLevel.Information, "Journal {Path} is writable again after {Failures} failed commit(s)")]
     public static partial void Recovered(ILogger logger, string path, long failures);
 }

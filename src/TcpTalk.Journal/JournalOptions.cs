@@ -52,6 +52,21 @@ public sealed class JournalOptions
     /// </summary>
     public TimeSpan RecoveryProbeInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Most bytes of stored data to keep (the SQLite pages in use, without the WAL); past it the oldest rows are
+    /// dropped whole, a read batch at a time, until the data is at 90% of it, and the drop is logged. The file stops
+    /// growing (freed pages are reused) but does not shrink. Null (the default) keeps everything. The newest row is
+    /// always kept: it carries the last id, so ids keep growing. At least 1 MiB.
+    /// </summary>
+    public long? MaxBytes { get; set; }
+
+    /// <summary>
+    /// Oldest receive time to keep, as an age: rows received longer ago are dropped whole, and the drop is logged.
+    /// Checked at most once a second while messages arrive. Null (the default) keeps everything. The newest row is
+    /// always kept. At least 1 second.
+    /// </summary>
+    public TimeSpan? MaxAge { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range.</summary>
     public void Validate()
     {
@@ -73,6 +88,16 @@ public sealed class JournalOptions
         if (RecoveryProbeInterval < TimeSpan.FromMilliseconds(10) || RecoveryProbeInterval > TimeSpan.FromHours(1))
         {
             throw new ArgumentException($"RecoveryProbeInterval is {RecoveryProbeInterval}; it must be between 10 ms and 1 hour");
+        }
+
+        if (MaxBytes is < 1 << 20)
+        {
+            throw new ArgumentException($"MaxBytes is {MaxBytes}; it must be at least {1 << 20} (1 MiB), or null to keep everything");
+        }
+
+        if (MaxAge is { } age && age < TimeSpan.FromSeconds(1))
+        {
+            throw new ArgumentException($"MaxAge is {age}; it must be at least 1 second, or null to keep everything");
         }
     }
 

@@ -1,7 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Data.Sqlite;
 using TcpTalk.Messages;
 
@@ -11,11 +8,18 @@ namespace TcpTalk.Journal;
 public sealed class JournalReaderOptions
 {
     /// <summary>
-    /// How often <see cref="JournalReader.FollowAsync"/> looks for new records. Default 200 ms: new messages show up
-    /// faster than a person notices, and an idle poll (one indexed max(id) lookup) costs next to nothing. Range 1 ms
-    /// to 1 minute.
+    /// How often <see cref="JournalReader.FollowAsync"/> looks for new records. Default 20 ms: a new message shows up
+    /// well within 50 ms of its commit, and an idle poll (two indexed lookups of the last id) costs next to nothing
+    /// (50 a second, a few microseconds each). Range 1 ms to 1 minute.
     /// </summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// Told one sentence for every stored row a query skips because it fails its checksum or is malformed (which ids,
+    /// and why); null to only count them in <see cref="JournalReader.DamagedRows"/>. <c>tcptalk messages</c> prints
+    /// them on stderr. Nothing damaged is ever returned as a record.
+    /// </summary>
+    public Action<string>? Damaged { get; set; }
 
     /// <summary>Clock for the poll delay. Default <see cref="TimeProvider.System"/>; tests inject a fake.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -46,16 +50,16 @@ public sealed class JournalReader : IDisposable
     /// <summary>Rows fetched per read transaction.</summary>
     internal const int PageSize = 1000;
 
-    private const string Columns = "id, received_us, local_address, local_port, client_address, client_port, connection_id, code_page, raw, text";
-
     private readonly SqliteConnection _connection;
     private readonly JournalReaderOptions _options;
+    private readonly bool _hasBatches;
 
-    private JournalReader(string path, SqliteConnection connection, JournalReaderOptions options)
+    private JournalReader(string path, SqliteConnection connection, JournalReaderOptions options, int version)
     {
         Path = path;
         _connection = connection;
         _options = options;
+        _hasBatches = version >= 2;
     }
 
     /// <summary>The journal file's full path.</summary>
@@ -63,14 +67,15 @@ public sealed class JournalReader : IDisposable
 
     /// <summary>Opens the journal at <paramref name="path"/> read-only; it must exist.</summary>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="path"/>.</exception>
-    /// <exception cref="JournalFormatException">The file is not a tcptalk journal, or has another schema version.</exception>
-    /// <exception cref="JournalUnavailableException">The file cannot be read (permissions, I/O error).</exception>
+    /// <exception cref="JournalFormatException">The file is not a tcptalk journal (empty, not SQLite, another program's database), or from a newer tcptalk.</exception>
+    /// <exception cref="JournalUnavailableException">The path is a directory, or the file cannot be read (permissions, I/O error).</exception>
     public static JournalReader Open(string path, JournalReaderOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         options ??= new JournalReaderOptions();
         options.Validate();
         string fullPath = System.IO.Path.GetFullPath(path);
+        FileErrors.RefuseDirectory(fullPath);
         if (!File.Exists(fullPath))
         {
             throw new FileNotFoundException($"journal {fullPath} does not exist", fullPath);
@@ -81,18 +86,24 @@ public sealed class JournalReader : IDisposable
         {
             connection = SqliteRuntime.Open(fullPath, SqliteOpenMode.ReadOnly, busyTimeoutSeconds: 5);
             var (version, isEmpty) = JournalSchema.Inspect(connection, fullPath);
+            if (isEmpty && new FileInfo(fullPath).Length == 0)
+            {
+                throw new JournalFormatException(fullPath, $"{fullPath} is empty (0 bytes), not a tcptalk journal");
+            }
+
             if (isEmpty)
             {
                 throw new JournalFormatException(fullPath, $"{fullPath} is an empty SQLite file, not a tcptalk journal");
             }
 
             JournalSchema.RefuseNewer(fullPath, version, JournalSchema.CurrentVersion);
-            if (version < JournalSchema.CurrentVersion)
+            if (version < 1)
             {
-                throw new JournalFormatException(fullPath, $"journal {fullPath} has schema version {version}, older than this tcptalk's {JournalSchema.CurrentVersion}; start this tcptalk's server on it once to upgrade it");
+                throw new JournalFormatException(fullPath, $"journal {fullPath} has schema version {version}, which no tcptalk wrote");
             }
 
-            return new JournalReader(fullPath, connection, options);
+            // Version 1 (one row per message) is read as it is, without upgrading: the reader never writes.
+            return new JournalReader(fullPath, connection, options, version);
         }
         catch (SqliteException e)
         {
@@ -101,6 +112,11 @@ public sealed class JournalReader : IDisposable
                 ? new JournalFormatException(fullPath, $"{fullPath} is not an SQLite database, so it cannot be a tcptalk journal", e)
                 : new JournalUnavailableException($"journal {fullPath} cannot be read: {SqliteRuntime.Describe(e)}", e);
         }
+        catch (UnauthorizedAccessException e)
+        {
+            connection?.Dispose();
+            throw new JournalUnavailableException($"journal {fullPath} cannot be read: permission denied", e);
+        }
         catch
         {
             connection?.Dispose();
@@ -108,11 +124,14 @@ public sealed class JournalReader : IDisposable
         }
     }
 
+    /// <summary>Rows skipped so far because they failed their checksum or were malformed (each reported to <see cref="JournalReaderOptions.Damaged"/>).</summary>
+    public long DamagedRows { get; private set; }
+
     /// <summary>The highest id stored so far; 0 for an empty journal.</summary>
     public long GetLastId()
     {
         using var command = _connection.CreateCommand();
-        command.CommandText = "SELECT coalesce(max(id), 0) FROM messages";
+        command.CommandText = _hasBatches ? JournalSchema.LastIdSql : "SELECT coalesce(max(id), 0) FROM messages";
         return (long)command.ExecuteScalar()!;
     }
 
@@ -213,137 +232,39 @@ public sealed class JournalReader : IDisposable
 
     /// <summary>
     /// The records with <paramref name="afterId"/> &lt; id &lt;= <paramref name="lastId"/> matching the query's
-    /// filters (not its limit), page by page.
+    /// filters (not its limit): version 1's rows (all older) and then the batch rows, or the reverse when descending.
     /// </summary>
-    private async IAsyncEnumerable<JournalRecord> ReadRangeAsync(JournalQuery query, long afterId, long lastId,
-        [EnumeratorCancellation] CancellationToken cancellationToken, bool descending = false)
+    private IAsyncEnumerable<JournalRecord> ReadRangeAsync(JournalQuery query, long afterId, long lastId,
+        CancellationToken cancellationToken, bool descending = false)
     {
-        var network = Normalize(query.From);
-        bool exactAddress = network is { } n && n.PrefixLength == (n.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
-        using var command = _connection.CreateCommand();
-        command.CommandText = BuildSql(query, exactAddress, descending);
-        var low = command.Parameters.Add("$after", SqliteType.Integer);
-        var high = command.Parameters.Add("$last", SqliteType.Integer);
-        command.Parameters.AddWithValue("$page", PageSize);
-        if (query.Since is { } since)
+        var filter = new RecordFilter(query);
+        var legacy = LegacyRows.ReadAsync(_connection, filter, afterId, lastId, descending, cancellationToken);
+        if (!_hasBatches)
         {
-            command.Parameters.AddWithValue("$since", UnixMicros.From(since));
+            return legacy;
         }
 
-        if (query.Until is { } until)
+        var batches = new BatchRows(_connection, filter, Path, ReportDamage).ReadAsync(afterId, lastId, descending, cancellationToken);
+        return descending ? Concat(batches, legacy, cancellationToken) : Concat(legacy, batches, cancellationToken);
+    }
+
+    private static async IAsyncEnumerable<JournalRecord> Concat(IAsyncEnumerable<JournalRecord> first, IAsyncEnumerable<JournalRecord> second,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var record in first.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            command.Parameters.AddWithValue("$until", UnixMicros.From(until));
+            yield return record;
         }
 
-        if (exactAddress)
+        await foreach (var record in second.WithCancellation(cancellationToken).ConfigureAwait(false))
         {
-            command.Parameters.AddWithValue("$from", network!.Value.BaseAddress.ToString());
-        }
-
-        if (query.Contains is { } contains)
-        {
-            command.Parameters.AddWithValue("$contains", contains);
-        }
-
-        while (afterId < lastId)
-        {
-            low.Value = afterId;
-            high.Value = lastId;
-            var page = new List<JournalRecord>();
-            int rows = 0;
-            long lastRead = 0;
-            var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    rows++;
-                    lastRead = reader.GetInt64(0);
-                    // A network filter runs here, before the row's blobs are read, so skipping a row stays cheap.
-                    if (network is { } net && !exactAddress && !net.Contains(ParseAddress(reader.GetString(4))))
-                    {
-                        continue;
-                    }
-
-                    page.Add(ReadRecord(reader));
-                }
-            }
-
-            // The next page continues past the last row read, matching or not.
-            if (descending)
-            {
-                lastId = lastRead - 1;
-            }
-            else
-            {
-                afterId = lastRead;
-            }
-
-            foreach (var record in page)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                yield return record;
-            }
-
-            if (rows < PageSize)
-            {
-                yield break;
-            }
+            yield return record;
         }
     }
 
-    private static string BuildSql(JournalQuery query, bool exactAddress, bool descending)
+    private void ReportDamage(string sentence)
     {
-        var sql = new StringBuilder($"SELECT {Columns} FROM messages WHERE id > $after AND id <= $last");
-        if (query.Since is not null)
-        {
-            sql.Append(" AND received_us >= $since");
-        }
-
-        if (query.Until is not null)
-        {
-            sql.Append(" AND received_us < $until");
-        }
-
-        if (exactAddress)
-        {
-            sql.Append(" AND client_address = $from");
-        }
-
-        if (query.Contains is not null)
-        {
-            sql.Append(" AND instr(text, $contains) > 0");
-        }
-
-        sql.Append(descending ? " ORDER BY id DESC LIMIT $page" : " ORDER BY id LIMIT $page");
-        return sql.ToString();
-    }
-
-    private static JournalRecord ReadRecord(SqliteDataReader reader)
-    {
-        return new JournalRecord(
-            id: reader.GetInt64(0),
-            receivedAt: UnixMicros.ToTime(reader.GetInt64(1)),
-            localAddress: ParseAddress(reader.GetString(2)),
-            localPort: reader.GetInt32(3),
-            clientAddress: ParseAddress(reader.GetString(4)),
-            clientPort: reader.GetInt32(5),
-            connectionId: reader.GetInt64(6),
-            codePage: reader.GetInt32(7),
-            raw: (byte[])reader.GetValue(8),
-            text: reader.GetString(9));
-    }
-
-    private static IPAddress ParseAddress(string text) => IPAddress.TryParse(text, out var address) ? address : IPAddress.None;
-
-    /// <summary>An IPv4-mapped IPv6 network (<c>::ffff:10.0.0.0/104</c>) is the IPv4 network the server stores.</summary>
-    private static IPNetwork? Normalize(IPNetwork? network)
-    {
-        if (network is not { } n || !n.BaseAddress.IsIPv4MappedToIPv6 || n.PrefixLength < 96)
-        {
-            return network;
-        }
-
-        return new IPNetwork(n.BaseAddress.MapToIPv4(), n.PrefixLength - 96);
+        DamagedRows++;
+        _options.Damaged?.Invoke(sentence);
     }
 }

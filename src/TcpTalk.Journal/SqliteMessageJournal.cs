@@ -7,7 +7,7 @@ using TcpTalk.Messages;
 namespace TcpTalk.Journal;
 
 /// <summary>
-/// The durable message journal: an SQLite file in WAL mode with one row per message, written by one writer task
+/// The durable message journal: an SQLite file in WAL mode with one row per read batch (schema 2), written by one writer task
 /// with group commit. Open it with <see cref="Open(string, JournalOptions?, ILoggerFactory?)"/>; one process at a
 /// time may hold it (the others get <see cref="JournalInUseException"/>), while any number of
 /// <see cref="JournalReader"/>s read it meanwhile. docs/JOURNAL.md has the schema and the whole story.
@@ -15,7 +15,7 @@ namespace TcpTalk.Journal;
 /// <remarks>
 /// <para>
 /// Group commit. <see cref="AppendAsync"/> puts the batch in a bounded queue and waits. The writer takes
-/// everything queued at that moment, inserts it in one transaction with one prepared INSERT, commits, and only then
+/// everything queued at that moment, inserts it in one transaction (one row per batch), commits, and only then
 /// completes every waiting append with its first id. While that commit runs, new batches queue up and go into the
 /// next one, so the busier the server, the more messages share a commit: the cost of a commit (and with
 /// <see cref="JournalDurability.Full"/> of its fsync) is paid once per group, not once per message. When the queue
@@ -56,8 +56,9 @@ public sealed class SqliteMessageJournal : IMessageJournal
 
     // Owned by the writer task alone (and by Open before it starts).
     private SqliteConnection? _connection;
-    private MessageInserter? _insert;
+    private BatchInserter? _insert;
     private long _nextId;
+    private long _nextRetention;
 
     private SqliteMessageJournal(string path, JournalOptions options, ILogger logger, JournalLock fileLock, int schemaVersion, JournalHooks? hooks)
     {
@@ -116,6 +117,7 @@ public sealed class SqliteMessageJournal : IMessageJournal
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         string fullPath = System.IO.Path.GetFullPath(path);
+        FileErrors.RefuseDirectory(fullPath);
         string? folder = System.IO.Path.GetDirectoryName(fullPath);
         if (folder is not null && !Directory.Exists(folder))
         {
@@ -351,6 +353,41 @@ public sealed class SqliteMessageJournal : IMessageJournal
         {
             pending.TrySetResult(pending.FirstId);
         }
+
+        ApplyRetention();
+    }
+
+    /// <summary>
+    /// Drops the oldest data past <see cref="JournalOptions.MaxAge"/> or <see cref="JournalOptions.MaxBytes"/>, at
+    /// most once a second, after a commit (the appends of the group are already completed). A failure is logged and
+    /// retried later: it never fails an append.
+    /// </summary>
+    private void ApplyRetention()
+    {
+        if ((_options.MaxAge is null && _options.MaxBytes is null) || Environment.TickCount64 < _nextRetention || _connection is null)
+        {
+            return;
+        }
+
+        _nextRetention = Environment.TickCount64 + 1000;
+        try
+        {
+            var (dropped, oldestKept) = Retention.Enforce(_connection, _options, UnixMicros.From(DateTimeOffset.UtcNow));
+            if (dropped > 0)
+            {
+                string limit = string.Join(", ", new[]
+                {
+                    _options.MaxAge is { } age ? $"max age {age}" : null,
+                    _options.MaxBytes is { } bytes ? $"max bytes {bytes}" : null,
+                }.OfType<string>());
+                JournalLog.Dropped(_logger, Path, dropped, limit, oldestKept);
+            }
+        }
+        catch (Exception e)
+        {
+            JournalLog.RetentionFailed(_logger, Path, SqliteRuntime.Describe(e));
+            CloseConnection(); // its state is unknown; the next group opens a fresh one
+        }
     }
 
     private void MarkHealthy()
@@ -415,11 +452,11 @@ public sealed class SqliteMessageJournal : IMessageJournal
             _hooks.ConnectionOpened?.Invoke(connection);
             using (var max = connection.CreateCommand())
             {
-                max.CommandText = "SELECT coalesce(max(id), 0) + 1 FROM messages";
+                max.CommandText = JournalSchema.LastIdSql + " + 1";
                 _nextId = (long)max.ExecuteScalar()!;
             }
 
-            _insert = new MessageInserter(connection);
+            _insert = new BatchInserter(connection);
             _connection = connection;
         }
         catch

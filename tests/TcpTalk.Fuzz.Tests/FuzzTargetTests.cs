@@ -152,6 +152,17 @@ public class FuzzTargetTests
                 }
             }
         }
+        else if (target == "batchrow" && length >= 3)
+        {
+            // A small count and a short lengths field of small varints, so that some rows split cleanly.
+            input[0] = (byte)random.Next(6);
+            input[1] = 0;
+            input[2] = (byte)random.Next(Math.Min(8, length - 2));
+            for (int i = 3; i < 3 + input[2] && i < length; i++)
+            {
+                input[i] = (byte)random.Next(random.Next(8) == 0 ? 256 : 12);
+            }
+        }
         else if (target == "inputs")
         {
             const string alphabet = "[]:.%{}0123456789abcdefABCDEF:: localhost{address}{port}sha256:line nul";

@@ -11,7 +11,7 @@ public class OptionsTests
         Assert.Equal(1024, options.MaxQueuedBatches);
         Assert.Equal(TimeSpan.FromSeconds(5), options.LockTimeout);
         Assert.Equal(TimeSpan.FromSeconds(1), options.RecoveryProbeInterval);
-        Assert.Equal(TimeSpan.FromMilliseconds(200), new JournalReaderOptions().PollInterval);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), new JournalReaderOptions().PollInterval);
     }
 
     [Theory]

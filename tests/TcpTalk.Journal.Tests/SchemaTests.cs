@@ -45,42 +45,71 @@ public class SchemaTests
     }
 
     [Fact]
-    public async Task OlderFileIsUpgradedKeepingItsMessagesAndIds()
+    public async Task Version1FileIsReadAsItIsThenUpgradedKeepingItsMessagesAndIds()
     {
         using var temp = new TempJournal();
-        IReadOnlyList<string> v1 = [JournalSchema.Version1];
-        IReadOnlyList<string> v2 = [JournalSchema.Version1, "ALTER TABLE messages ADD COLUMN note TEXT; CREATE INDEX messages_by_client ON messages (client_address);"];
-        await using (var old = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v1, hooks: null))
+        Sql.WriteVersion1(temp.Path, "from", "the past");
+
+        // `tcptalk messages` reads a journal of the previous version without changing it.
+        var before = await Read.AllAsync(temp.Path);
+        Assert.Equal(["from", "the past"], before.Select(r => r.Text));
+        Assert.Equal(1, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+
+        await using (var upgraded = SqliteMessageJournal.Open(temp.Path))
+        {
+            Assert.Equal(2, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+            Assert.Equal(3, await upgraded.AppendAsync(Batches.Of("present", "and more"), CancellationToken.None));
+        }
+
+        var records = await Read.AllAsync(temp.Path);
+        Assert.Equal([1L, 2, 3, 4], records.Select(r => r.Id));
+        Assert.Equal(["from", "the past", "present", "and more"], records.Select(r => r.Text));
+        Assert.Equal(before[1].Raw, records[1].Raw);
+        Assert.Equal(before[1].Client, records[1].Client);
+        Assert.Equal(2, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM messages")); // the old rows stay where they were
+        Assert.Equal(1, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM batches"));
+
+        // Newest N spans both tables, still oldest first.
+        var newest = await Read.AllAsync(temp.Path, new JournalQuery { Limit = 3, Newest = true });
+        Assert.Equal(["the past", "present", "and more"], newest.Select(r => r.Text));
+    }
+
+    [Fact]
+    public async Task LaterStepUpgradesKeepingIdsAndTheOlderBuildRefusesTheResult()
+    {
+        using var temp = new TempJournal();
+        IReadOnlyList<string> v2 = JournalSchema.Steps;
+        IReadOnlyList<string> v3 = [.. JournalSchema.Steps, "ALTER TABLE batches ADD COLUMN note TEXT; CREATE INDEX batches_by_connection ON batches (connection);"];
+        await using (var old = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v2, hooks: null))
         {
             await old.AppendAsync(Batches.Of("from", "the past"), CancellationToken.None);
         }
 
-        await using (var upgraded = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v2, hooks: null))
+        await using (var upgraded = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v3, hooks: null))
         {
-            Assert.Equal(2, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+            Assert.Equal(3, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
             Assert.Equal(3, await upgraded.AppendAsync(Batches.Of("present"), CancellationToken.None));
         }
 
-        Assert.Equal(3, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM messages WHERE note IS NULL"));
-        Assert.Equal(["from", "the past", "present"], Sql.Texts(temp.Path));
+        Assert.Equal(2, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM batches WHERE note IS NULL"));
 
-        // And the v1 build now refuses the v2 file, as a released tcptalk would.
-        var error = Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v1, hooks: null));
-        Assert.Contains("schema version 2", error.Message, StringComparison.Ordinal);
+        // And the v2 build now refuses the v3 file, as a released tcptalk would.
+        var error = Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v2, hooks: null));
+        Assert.Contains("schema version 3", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task UpgradeThatFailsHalfWayLeavesTheOldVersion()
+    public void UpgradeThatFailsHalfWayLeavesTheOldVersion()
     {
         using var temp = new TempJournal();
-        IReadOnlyList<string> v1 = [JournalSchema.Version1];
-        await SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v1, hooks: null).DisposeAsync();
+        Sql.WriteVersion1(temp.Path, "kept");
 
-        IReadOnlyList<string> broken = [JournalSchema.Version1, "ALTER TABLE messages ADD COLUMN note TEXT; THIS IS NOT SQL;"];
+        IReadOnlyList<string> broken = [JournalSchema.Version1, JournalSchema.Version2 + " THIS IS NOT SQL;"];
         Assert.ThrowsAny<IOException>(() => SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, broken, hooks: null));
 
         Assert.Equal(1, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
-        Assert.Equal(0, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM pragma_table_info('messages') WHERE name = 'note'"));
+        Assert.Equal(0, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM sqlite_schema WHERE name = 'batches'"));
+        Assert.Equal(["kept"], Sql.Texts(temp.Path));
     }
 
     [Fact]

@@ -109,6 +109,24 @@ internal static class Sql
         return texts;
     }
 
+    /// <summary>Writes a journal exactly as tcptalk before schema 2 did: version 1, one row per message.</summary>
+    public static void WriteVersion1(string path, params string[] texts)
+    {
+        using var connection = Open(path);
+        JournalSchema.ExecuteScript(connection, "PRAGMA journal_mode = WAL; " + JournalSchema.Version1 +
+            $" PRAGMA application_id = {JournalSchema.ApplicationId}; PRAGMA user_version = 1;");
+        long id = 1;
+        foreach (string text in texts)
+        {
+            using var insert = connection.CreateCommand();
+            insert.CommandText = "INSERT INTO messages VALUES ($id, 1714564800000000, '127.0.0.1', 12345, '192.0.2.7', 40000, 1, 65001, $raw, $text)";
+            insert.Parameters.AddWithValue("$id", id++);
+            insert.Parameters.AddWithValue("$raw", System.Text.Encoding.UTF8.GetBytes(text));
+            insert.Parameters.AddWithValue("$text", text);
+            insert.ExecuteNonQuery();
+        }
+    }
+
     public static void Execute(string path, string sql)
     {
         using var connection = Open(path);

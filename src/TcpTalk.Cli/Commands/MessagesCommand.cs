@@ -160,7 +160,8 @@ internal static class MessagesCommand
     {
         try
         {
-            return JournalReader.Open(path);
+            // A damaged row is skipped by the reader; say so on stderr, one line each, never silently.
+            return JournalReader.Open(path, new JournalReaderOptions { Damaged = static line => Console.Error.WriteLine("tcptalk: warning: " + line) });
         }
         catch (FileNotFoundException e)
         {
@@ -169,6 +170,10 @@ internal static class MessagesCommand
         catch (UnauthorizedAccessException e)
         {
             throw new UserErrorException(ExitCode.JournalFailed, $"journal {path} cannot be read: permission denied", e);
+        }
+        catch (Exception e) when (e is JournalFormatException or JournalUnavailableException)
+        {
+            throw new UserErrorException(ExitCode.JournalFailed, e.Message, e); // 11, as serve says it
         }
 
         // Not a journal, newer schema, in use...: ErrorReporter makes every journal exception exit 11.
