@@ -4,7 +4,8 @@
 #  2. the tcptalk tool installs from that folder into a fresh --tool-path, prints the version of Directory.Build.props
 #     and does a serve/send round trip on 127.0.0.1 with its journal (the JIT build with the bundled native SQLite);
 #  3. the C# example of each library package's README (taken from inside the .nupkg) builds against the packages,
-#     and the Server and Client examples talk to each other; the Journal example reads the tool's journal.
+#     and the Server and Client examples talk to each other; the Journal example reads the tool's journal; the Hosting
+#     example serves the Client example from its configuration and journals the messages.
 # Our packages restore into a temporary packages folder, so a stale copy of the same version in the user's NuGet
 # cache can never stand in for the build; everything else restores from the usual sources (the user cache first).
 # Every wait is bounded; the servers started here are stopped by their PID with SIGTERM.
@@ -16,7 +17,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 started=$SECONDS
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
-libraries=(TcpTalk.Protocol TcpTalk.Client TcpTalk.Server TcpTalk.Journal)
+libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Hosting)
 packages=$PWD/artifacts/packages
 user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 work=$(mktemp -d)
@@ -77,7 +78,7 @@ done
 # Our packages come from $packages only, into a packages folder of this run; the rest from the user cache first.
 mkdir -p "$work/nuget"
 fallback=""
-if ! ls -d "$user_cache"/{tcptalk,tcptalk.protocol,tcptalk.client,tcptalk.server,tcptalk.journal}/"$version" >/dev/null 2>&1; then
+if ! ls -d "$user_cache"/{tcptalk,tcptalk.protocol,tcptalk.client,tcptalk.server,tcptalk.journal,tcptalk.hosting}/"$version" >/dev/null 2>&1; then
   fallback="<fallbackPackageFolders><add key=\"user-cache\" value=\"$user_cache\" /></fallbackPackageFolders>"
 fi
 cat >"$work/nuget.config" <<EOF
@@ -151,6 +152,10 @@ protocol=$("$bin/TcpTalk.Protocol.Example")
 [ "$(head -2 <<<"$protocol")" = $'hello\nworld' ] || fail "the Protocol example printed '$protocol'"
 echo "Protocol example: $(tr '\n' '|' <<<"$protocol")"
 
+messages=$("$bin/TcpTalk.Messages.Example")
+[ "$(head -3 <<<"$messages")" = $'2 messages from 127.0.0.1:40000\nhello\nworld' ] || fail "the Messages example printed '$messages'"
+echo "Messages example: $(tr '\n' '|' <<<"$messages")"
+
 "$bin/TcpTalk.Server.Example" 0 >server.out 2>server.err &
 servers+=($!); server_pid=$!
 wait_for server.out '^Listening on 127\.0\.0\.1:[0-9]+$' 30
@@ -165,5 +170,18 @@ echo "Server + Client examples: $(tr '\n' '|' <server.out)"
 journal=$(timeout 30 "$bin/TcpTalk.Journal.Example" "$work/tool-run/tcptalk.db")
 grep -qE '^#1 .* 127\.0\.0\.1:[0-9]+ hello from the tool package$' <<<"$journal" || fail "the Journal example printed '$journal'"
 echo "Journal example: $journal"
+
+# The Hosting example takes its settings from the command line (the Generic Host's last configuration source).
+"$bin/TcpTalk.Hosting.Example" --TcpTalk:Server:Listen:0=127.0.0.1:0 --TcpTalk:Journal:Path="$work/hosting.db" >hosting.out 2>&1 &
+servers+=($!); hosting_pid=$!
+wait_for hosting.out 'Listening on 127\.0\.0\.1:[0-9]+' 30
+port=$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' hosting.out | head -1)
+client=$(timeout 30 "$bin/TcpTalk.Client.Example" 127.0.0.1 "$port")
+[ "$client" = 'Welcome 127.0.0.1!' ] || fail "the Client example, served by the Hosting example, printed '$client'"
+wait_for hosting.out '^127\.0\.0\.1:[0-9]+ says world$' 10
+stop "$hosting_pid"
+[ "$stopped_code" = 0 ] || { cat hosting.out >&2; fail "the Hosting example exited $stopped_code after SIGTERM, not 0"; }
+[ -f "$work/hosting.db" ] || fail "the Hosting example wrote no journal ($work/hosting.db)"
+echo "Hosting example: $(grep -c ' says ' hosting.out) message(s) served and journalled in hosting.db"
 
 echo "pack-check: passed in $((SECONDS - started)) s (pack $((packed - started)) s, checks $((SECONDS - packed)) s)"

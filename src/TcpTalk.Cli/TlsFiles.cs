@@ -1,164 +1,46 @@
-using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
+using TcpTalk.Hosting;
 
 namespace TcpTalk.Cli;
 
 /// <summary>
-/// Reads the certificate files named on the command line: PEM (what <c>tcptalk cert create</c> writes, and OpenSSL)
-/// or PKCS#12 without a password. A file that cannot be used is a <see cref="UserErrorException"/> with
-/// <see cref="ExitCode.Usage"/>, one line naming the option and the file.
+/// Reads the certificate files named by the client's flags (<c>send --tls-cert</c>, <c>--tls-ca</c>) with the same
+/// rules and sentences as the server's <c>Tls</c> settings (<see cref="CertificateFiles"/>). A file that cannot be
+/// used is a <see cref="UserErrorException"/> with <see cref="ExitCode.Usage"/>, one line naming the flag and the file.
 /// </summary>
 internal static class TlsFiles
 {
-    /// <summary>
-    /// A certificate with its private key: a PEM certificate with its key in <paramref name="keyPath"/> (or in the
-    /// same file), or a PKCS#12 file (.pfx, .p12) without a password.
-    /// </summary>
-    public static X509Certificate2 LoadWithKey(string certificatePath, string? keyPath, string certificateOption, string keyOption)
-    {
-        byte[] content = Read(certificatePath, certificateOption);
-        if (keyPath is not null)
-        {
-            Read(keyPath, keyOption);
-        }
-
-        X509Certificate2 certificate;
-        if (IsPem(content))
-        {
-            string text = Encoding.ASCII.GetString(content);
-            if (keyPath is null && !text.Contains("PRIVATE KEY-----", StringComparison.Ordinal))
-            {
-                throw Usage($"{certificateOption} {certificatePath} holds no private key; give it with {keyOption}");
-            }
-
-            if ((keyPath is null ? text : File.ReadAllText(keyPath)).Contains("ENCRYPTED PRIVATE KEY", StringComparison.Ordinal))
-            {
-                throw Usage($"{keyOption} {keyPath ?? certificatePath}: the private key is encrypted; tcptalk reads unencrypted keys (keep the file owner-only)");
-            }
-
-            try
-            {
-                certificate = X509Certificate2.CreateFromPemFile(certificatePath, keyPath);
-            }
-            catch (CryptographicException e)
-            {
-                throw Usage($"{certificateOption} {certificatePath}{(keyPath is null ? "" : $" with {keyOption} {keyPath}")}: not a certificate and its matching private key in PEM", e);
-            }
-            catch (ArgumentException e)
-            {
-                throw Usage($"{(keyPath is null ? certificateOption : keyOption)} {keyPath ?? certificatePath}: the private key does not belong to the certificate in {certificatePath}", e);
-            }
-        }
-        else
-        {
-            if (keyPath is not null)
-            {
-                throw Usage($"{keyOption} is for PEM certificates; {certificatePath} is not PEM (a PKCS#12 file holds its own key)");
-            }
-
-            try
-            {
-                certificate = X509CertificateLoader.LoadPkcs12(content, password: null);
-            }
-            catch (CryptographicException e)
-            {
-                throw Usage($"{certificateOption} {certificatePath}: neither PEM nor a PKCS#12 file without a password", e);
-            }
-
-            if (!certificate.HasPrivateKey)
-            {
-                certificate.Dispose();
-                throw Usage($"{certificateOption} {certificatePath} holds no private key");
-            }
-        }
-
-        if (OperatingSystem.IsWindows())
-        {
-            // Windows' TLS (SChannel) cannot use a key that lives only in this process, as a key read from PEM does:
-            // going through PKCS#12 gives it one the system can use.
-            var usable = X509CertificateLoader.LoadPkcs12(certificate.Export(X509ContentType.Pkcs12), password: null);
-            certificate.Dispose();
-            certificate = usable;
-        }
-
-        return certificate;
-    }
-
-    /// <summary>
-    /// The other certificates in the file of <paramref name="leaf"/>: the intermediate CAs of a <c>fullchain.pem</c> or of
-    /// a PKCS#12 file, to be sent with it. Called after <see cref="LoadWithKey"/> has read the file.
-    /// </summary>
-    public static X509Certificate2Collection LoadIntermediates(string certificatePath, X509Certificate2 leaf)
-    {
-        byte[] content = File.ReadAllBytes(certificatePath);
-        var all = new X509Certificate2Collection();
-        if (IsPem(content))
-        {
-            all.ImportFromPem(Encoding.ASCII.GetString(content));
-        }
-        else
-        {
-            all = X509CertificateLoader.LoadPkcs12Collection(content, password: null);
-        }
-
-        var others = new X509Certificate2Collection();
-        foreach (var certificate in all)
-        {
-            if (certificate.RawDataMemory.Span.SequenceEqual(leaf.RawDataMemory.Span))
-            {
-                certificate.Dispose();
-            }
-            else
-            {
-                others.Add(certificate);
-            }
-        }
-
-        return others;
-    }
+    /// <summary>A certificate with its private key: PEM with the key in <paramref name="keyPath"/> (or the same file), or PKCS#12 without a password.</summary>
+    public static X509Certificate2 LoadWithKey(string certificatePath, string? keyPath, string certificateOption, string keyOption) =>
+        Translate(() => new CertificateFiles(new FlagNames(certificateOption, keyOption, "")).LoadWithKey(certificatePath, keyPath));
 
     /// <summary>The certificates (CAs) in a PEM file, or the one certificate of a DER file.</summary>
-    public static X509Certificate2Collection LoadCertificates(string path, string option)
-    {
-        byte[] content = Read(path, option);
-        var certificates = new X509Certificate2Collection();
-        try
-        {
-            if (IsPem(content))
-            {
-                certificates.ImportFromPem(Encoding.ASCII.GetString(content));
-            }
-            else
-            {
-                certificates.Add(X509CertificateLoader.LoadCertificate(content));
-            }
-        }
-        catch (CryptographicException e)
-        {
-            throw Usage($"{option} {path}: not a certificate (PEM or DER)", e);
-        }
+    public static X509Certificate2Collection LoadCertificates(string path, string option) =>
+        Translate(() => new CertificateFiles(new FlagNames("", "", option)).LoadCertificates(path));
 
-        return certificates.Count > 0 ? certificates : throw Usage($"{option} {path}: no certificate in it");
-    }
-
-    private static byte[] Read(string path, string option)
+    private static T Translate<T>(Func<T> load)
     {
         try
         {
-            return File.ReadAllBytes(path);
+            return load();
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        catch (TalkSettingsException e)
         {
-            throw Usage($"{option} {path}: no such file", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw Usage($"{option} {path}: cannot be read ({e.GetType().Name})", e);
+            throw new UserErrorException(ExitCode.Usage, e.Message, e);
         }
     }
 
-    private static bool IsPem(byte[] content) => content.AsSpan().IndexOf("-----BEGIN "u8) >= 0;
+    /// <summary>Names the <c>Tls</c> settings by the client's flags.</summary>
+    private sealed class FlagNames(string certificate, string key, string authorities) : ISettingNames
+    {
+        public string Name(string setting) => setting switch
+        {
+            "Tls:Certificate" => certificate,
+            "Tls:Key" => key,
+            "Tls:ClientCa" => authorities,
+            _ => setting,
+        };
 
-    private static UserErrorException Usage(string message, Exception? inner = null) => new(ExitCode.Usage, message, inner);
+        public string NameWithValue(string setting, string value) => Name(setting);
+    }
 }

@@ -15,6 +15,12 @@ internal sealed class FrameReader(Stream stream, MessageFramer framer)
     private int _end;
     private bool _eof;
 
+    /// <summary>
+    /// When set, called with everything received so far (from the first byte) after each read, until cleared; it
+    /// throws to reject what the peer sent before a frame is complete (a TLS record where a greeting should be).
+    /// </summary>
+    public Action<ReadOnlySpan<byte>>? CheckStart { get; set; }
+
     /// <summary>The next frame's payload, or null at a clean end of stream. An unterminated tail at EOF is a final frame.</summary>
     /// <exception cref="MessageTooLongException">The frame is longer than the framer's limit.</exception>
     /// <exception cref="SocketException">The connection was reset or failed.</exception>
@@ -74,6 +80,7 @@ internal sealed class FrameReader(Stream stream, MessageFramer framer)
             }
 
             _end += received;
+            CheckStart?.Invoke(_buffer.AsSpan(0, _end));
         }
     }
 }

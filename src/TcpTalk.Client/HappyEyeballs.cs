@@ -137,11 +137,16 @@ internal static class HappyEyeballs
     private static ConnectFailedException Failure(List<(IPAddress Address, SocketException Error)> failures, int port)
     {
         var (_, last) = failures[^1];
-        string tried = string.Join(", ", failures.Select(f => $"{ClientAddress.FormatEndpoint(f.Address, port)} {Describe(f.Error.SocketErrorCode)}"));
-        string what = failures.All(f => f.Error.SocketErrorCode == SocketError.ConnectionRefused)
-            ? "connection refused"
-            : "could not connect";
-        return new ConnectFailedException($"{what} ({tried})", last.SocketErrorCode, last);
+        var endpoints = failures.Select(f => ClientAddress.FormatEndpoint(f.Address, port)).ToList();
+        if (failures.All(f => f.Error.SocketErrorCode == SocketError.ConnectionRefused))
+        {
+            // Each outcome is the same: name it once. "and" between the last two, so "by A and B", "by A, B and C".
+            string by = endpoints.Count == 1 ? endpoints[0] : $"{string.Join(", ", endpoints[..^1])} and {endpoints[^1]}";
+            return new ConnectFailedException($"connection refused by {by} (nothing listening on that port?)", last.SocketErrorCode, last);
+        }
+
+        string tried = string.Join(", ", failures.Select((f, i) => $"{endpoints[i]} {Describe(f.Error.SocketErrorCode)}"));
+        return new ConnectFailedException($"could not connect: {tried}", last.SocketErrorCode, last);
     }
 
     internal static string Describe(SocketError error) => error switch

@@ -13,6 +13,11 @@ namespace TcpTalk.Client;
 /// A connection to a TcpTalk (or classic C) server: connect, read the greeting, send messages, complete. With
 /// <see cref="TalkClientOptions.Tls"/>, the same exchange goes over TLS.
 /// </summary>
+/// <remarks>
+/// Connecting is <see cref="TcpConnector"/> (resolve, Happy Eyeballs) then <see cref="TlsClientHandshake"/> and
+/// <see cref="GreetingReader"/>; after the greeting a <see cref="ServerFrameWatcher"/> reads what the server sends
+/// while this class sends.
+/// </remarks>
 /// <example>
 /// <code>
 /// await using var client = await TalkClient.ConnectAsync("localhost", 12345);
@@ -27,18 +32,13 @@ public sealed class TalkClient : IAsyncDisposable
     private readonly Stream _stream;
     private readonly SslStream? _ssl;
     private readonly FirstBytesStream? _received;
-    private TlsClientHandshake? _handshake;
     private readonly TalkClientOptions _options;
     private readonly MessageFramer _framer;
     private readonly FrameReader _reader;
-    private readonly CancellationTokenSource _readerStop = new();
-    private Task? _serverFrames;
-    private volatile string? _serverError;
-    private volatile bool _serverClosed;
-    private int _startedWhenServerClosed = -1;
+    private ServerFrameWatcher? _watcher;
+    private int _messagesSent;
     private bool _completed;
-    private readonly List<long> _acks = [];
-    private readonly SemaphoreSlim _ackArrived = new(0, int.MaxValue);
+    private int _disposed;
 
     private TalkClient(Socket socket, TalkClientOptions options, MessageFramer framer)
     {
@@ -69,26 +69,26 @@ public sealed class TalkClient : IAsyncDisposable
     /// <summary>This side's address and port.</summary>
     public IPEndPoint LocalEndPoint { get; }
 
-    /// <summary>Journal ids the server acknowledged so far, in order (with acknowledgements on).</summary>
-    public IReadOnlyList<long> AcknowledgedIds
-    {
-        get
-        {
-            lock (_acks)
-            {
-                return [.. _acks];
-            }
-        }
-    }
+    /// <summary>Journal ids the server acknowledged so far, in order (with acknowledgements on); a copy.</summary>
+    public IReadOnlyList<long> AcknowledgedIds => Watcher.Acknowledged;
 
-    /// <summary>Messages sent so far.</summary>
-    public int MessagesSent { get; private set; }
+    /// <summary>Messages sent so far. Safe to read from any thread.</summary>
+    public int MessagesSent => Volatile.Read(ref _messagesSent);
+
+    /// <summary>
+    /// Completes as soon as the server has closed or reset its side of the connection (or the client was disposed);
+    /// never faults. <see cref="SendAsync(string, CancellationToken)"/> and <see cref="CompleteAsync"/> then report
+    /// what the server did. Lets an interactive program notice the close while it waits for its user.
+    /// </summary>
+    public Task ServerClosed => Watcher.Closed;
 
     /// <summary>The server's certificate over TLS (after the handshake); null over plain TCP.</summary>
     public X509Certificate2? ServerCertificate => _ssl?.RemoteCertificate as X509Certificate2;
 
     /// <summary>The TLS version negotiated; null over plain TCP.</summary>
     public SslProtocols? TlsProtocol => _ssl?.SslProtocol;
+
+    private ServerFrameWatcher Watcher => _watcher ?? throw new InvalidOperationException("not connected");
 
     /// <summary>
     /// Resolves <paramref name="host"/>, connects to the first of its addresses that answers (Happy Eyeballs), and
@@ -98,7 +98,7 @@ public sealed class TalkClient : IAsyncDisposable
     /// <exception cref="ConnectFailedException">Every address refused or was unreachable.</exception>
     /// <exception cref="TalkTimeoutException">No address answered within <see cref="TalkClientOptions.ConnectTimeout"/>, or no greeting within <see cref="TalkClientOptions.ResponseTimeout"/>.</exception>
     /// <exception cref="ProtocolException">The server closed without a greeting, or the greeting was too long.</exception>
-    /// <exception cref="TlsHandshakeException">With TLS: the server is not trusted, requires or refused a client certificate, timed out, or does not speak TLS.</exception>
+    /// <exception cref="TlsHandshakeException">With TLS: the server is not trusted, requires or refused a client certificate, timed out, or does not speak TLS. Without TLS: the server answered in TLS.</exception>
     public static async Task<TalkClient> ConnectAsync(string host, int port = HostAndPort.DefaultPort, TalkClientOptions? options = null,
         CancellationToken cancellationToken = default)
     {
@@ -109,26 +109,7 @@ public sealed class TalkClient : IAsyncDisposable
         options.Validate();
         var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
         string target = new HostAndPort(host, port).ToString();
-
-        Socket socket;
-        using (var connectTimeout = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider))
-        using (var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token))
-        {
-            try
-            {
-                var addresses = await options.Resolver.ResolveAsync(host, connect.Token).ConfigureAwait(false);
-                if (addresses.Length == 0)
-                {
-                    throw new HostNotFoundException(host);
-                }
-
-                socket = await HappyEyeballs.ConnectAsync(addresses, port, options, connect.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (connectTimeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-            {
-                throw new TalkTimeoutException($"no answer from {target} within {DurationText.Format(options.ConnectTimeout)}");
-            }
-        }
+        var socket = await TcpConnector.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
 
         TalkClient client;
         try
@@ -144,14 +125,18 @@ public sealed class TalkClient : IAsyncDisposable
 
         try
         {
+            TlsClientHandshake? handshake = null;
             if (options.Tls is { } tls)
             {
-                client._handshake = new TlsClientHandshake(tls, host, target);
-                await client._handshake.AuthenticateAsync(client._ssl!, client._received!, options.ResponseTimeout, options.TimeProvider, cancellationToken)
+                handshake = new TlsClientHandshake(tls, host, target);
+                await handshake.AuthenticateAsync(client._ssl!, client._received!, options.ResponseTimeout, options.TimeProvider, cancellationToken)
                     .ConfigureAwait(false);
             }
 
-            await client.ReadGreetingAsync(target, cancellationToken).ConfigureAwait(false);
+            byte[] greeting = await GreetingReader.ReadAsync(client._reader, options, handshake, target, cancellationToken).ConfigureAwait(false);
+            client.GreetingBytes = greeting;
+            client.Greeting = MessageText.DecodeEscaped(greeting, options.Encoding);
+            client._watcher = new ServerFrameWatcher(client._reader, tls: options.Tls is not null, options, () => client.MessagesSent);
         }
         catch
         {
@@ -181,36 +166,37 @@ public sealed class TalkClient : IAsyncDisposable
             throw new ArgumentException(reason, nameof(payload));
         }
 
-        ThrowIfServerGone(beforeSending: true);
+        var watcher = Watcher;
+        watcher.ThrowIfServerGone(beforeSending: true);
         if (_socket.Available == 0 && _socket.Poll(0, SelectMode.SelectRead))
         {
-            // Readable with nothing to read: the server's FIN or reset has arrived, but the reader may not have taken
+            // Readable with nothing to read: the server's FIN or reset has arrived, but the watcher may not have taken
             // it yet. Let it finish (it has nothing left to wait for) before counting this message, or the close
             // would be recorded after it and CompleteAsync would report success for a message nobody reads.
-            await _serverFrames!.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken)
+            await watcher.Reading.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken)
                 .ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            ThrowIfServerGone(beforeSending: true);
+            watcher.ThrowIfServerGone(beforeSending: true);
         }
 
         var frame = new ArrayBufferWriter<byte>(payload.Length + 1);
         _framer.WriteFrame(payload.Span, frame);
 
-        // Counted before the bytes leave: the server may read this message and close, and the reader record the
-        // count at that close, before the send below resumes.
-        MessagesSent++;
+        // Counted before the bytes leave: the server may read this message and close, and the watcher record the
+        // count at that close, before the send below resumes. Interlocked: the watcher reads it concurrently.
+        int sending = Interlocked.Increment(ref _messagesSent);
         try
         {
             await WriteAsync(frame.WrittenMemory, cancellationToken).ConfigureAwait(false);
         }
         catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
-            MessagesSent--;
-            ThrowIfServerGone(beforeSending: true);
-            throw new ServerClosedException($"server reset the connection before message {MessagesSent + 1} was sent; it read {Read()} message(s) at most", e);
+            Interlocked.Decrement(ref _messagesSent);
+            watcher.ThrowIfServerGone(beforeSending: true);
+            throw new ServerClosedException($"server reset the connection before message {sending} was sent; it read {Math.Max(0, sending - 2)} message(s) at most", e);
         }
         catch
         {
-            MessagesSent--;
+            Interlocked.Decrement(ref _messagesSent);
             throw;
         }
     }
@@ -221,10 +207,12 @@ public sealed class TalkClient : IAsyncDisposable
     /// </summary>
     /// <exception cref="ServerErrorException">The server sent an error frame.</exception>
     /// <exception cref="ServerClosedException">The server reset the connection or closed it before messages sent after that were read.</exception>
+    /// <exception cref="NotAcknowledgedException">With acknowledgements on: some message was not acknowledged in time, or the server closed without acknowledging it.</exception>
     /// <exception cref="TalkTimeoutException">The server did not close in time.</exception>
     public async Task CompleteAsync(CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_completed, this);
+        var watcher = Watcher;
         _completed = true;
         bool reset = false;
         try
@@ -243,19 +231,19 @@ public sealed class TalkClient : IAsyncDisposable
 
         if (_options.RequireAcknowledgements)
         {
-            await WaitForAcknowledgementsAsync(cancellationToken).ConfigureAwait(false);
+            await watcher.WaitForAcknowledgementsAsync(cancellationToken).ConfigureAwait(false);
         }
 
         try
         {
-            await _serverFrames!.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            await watcher.Reading.WaitAsync(_options.ResponseTimeout, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
         }
         catch (TimeoutException)
         {
             throw new TalkTimeoutException($"server did not close the connection within {DurationText.Format(_options.ResponseTimeout)} after the last message");
         }
 
-        ThrowIfServerGone(beforeSending: false);
+        watcher.ThrowIfServerGone(beforeSending: false);
 
         // The server's FIN can be seen before the reset its kernel sends for data that arrived after it closed: a
         // pending socket error still tells that something sent was never read.
@@ -263,6 +251,23 @@ public sealed class TalkClient : IAsyncDisposable
         {
             throw new ServerClosedException(
                 $"server reset the connection: it closed without reading everything sent ({MessagesSent} message(s) sent)");
+        }
+    }
+
+    /// <summary>Closes the connection (without waiting for the server, unless <see cref="CompleteAsync"/> was called).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _watcher?.Stop();
+        await _stream.DisposeAsync().ConfigureAwait(false);
+        _socket.Dispose();
+        if (_watcher is not null)
+        {
+            await _watcher.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -296,7 +301,7 @@ public sealed class TalkClient : IAsyncDisposable
         }
         catch (IOException)
         {
-            // The TLS session already broke; the reader has seen it and CompleteAsync reports it.
+            // The TLS session already broke; the watcher has seen it and CompleteAsync reports it.
         }
     }
 
@@ -311,167 +316,4 @@ public sealed class TalkClient : IAsyncDisposable
             return e.SocketErrorCode;
         }
     }
-
-    private async Task WaitForAcknowledgementsAsync(CancellationToken cancellationToken)
-    {
-        using var timeout = new CancellationTokenSource(_options.AckTimeout, _options.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        try
-        {
-            while (AcknowledgedIds.Count < MessagesSent && !_serverFrames!.IsCompleted)
-            {
-                await Task.WhenAny(_ackArrived.WaitAsync(linked.Token), _serverFrames).ConfigureAwait(false);
-                linked.Token.ThrowIfCancellationRequested();
-            }
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-        }
-
-        var acked = AcknowledgedIds;
-        if (acked.Count < MessagesSent)
-        {
-            ThrowIfServerGone(beforeSending: false);
-            throw new NotAcknowledgedException(MessagesSent, acked,
-                $"{MessagesSent - acked.Count} of {MessagesSent} message(s) were not acknowledged within {DurationText.Format(_options.AckTimeout)}; they may not be stored");
-        }
-    }
-
-    /// <summary>Closes the connection (without waiting for the server, unless <see cref="CompleteAsync"/> was called).</summary>
-    public async ValueTask DisposeAsync()
-    {
-        await _readerStop.CancelAsync().ConfigureAwait(false);
-        await _stream.DisposeAsync().ConfigureAwait(false);
-        _socket.Dispose();
-        if (_serverFrames is not null)
-        {
-            try
-            {
-                await _serverFrames.ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException
-                                           or TalkClientException or ProtocolException or IOException)
-            {
-                // A server failure was reported by SendAsync or CompleteAsync; disposing does not throw it again.
-            }
-        }
-
-        _readerStop.Dispose();
-        _ackArrived.Dispose();
-    }
-
-    private async Task ReadGreetingAsync(string target, CancellationToken cancellationToken)
-    {
-        using var timeout = new CancellationTokenSource(_options.ResponseTimeout, _options.TimeProvider);
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
-        byte[]? greeting;
-        try
-        {
-            greeting = await _reader.ReadFrameAsync(linked.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
-        {
-            throw new TalkTimeoutException($"connected to {target} but no greeting arrived within {DurationText.Format(_options.ResponseTimeout)}");
-        }
-        catch (MessageTooLongException e)
-        {
-            throw new ProtocolException($"greeting from {target} is longer than {e.Limit} bytes (the limit); is this a TcpTalk server with {_framer.Mode.ToName()} framing?", e);
-        }
-        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
-        {
-            throw (Exception?)_handshake?.RefusedAfterHandshake(e) ?? new ServerClosedException($"{target} reset the connection before sending a greeting", e);
-        }
-        catch (IOException e) when (_handshake is not null)
-        {
-            // A TLS alert where the greeting should be: with TLS 1.3, mutual TLS refuses a client only now.
-            throw _handshake.RefusedAfterHandshake(e) ?? new TlsHandshakeException($"the TLS session with {target} broke before the greeting", e);
-        }
-
-        if (greeting is null)
-        {
-            throw (Exception?)_handshake?.RefusedAfterHandshake() ?? new ProtocolException($"{target} closed the connection without sending a greeting");
-        }
-
-        if (ServerReply.TryParseError(greeting, out string sentence))
-        {
-            throw new ServerErrorException(sentence);
-        }
-
-        GreetingBytes = greeting;
-        Greeting = MessageText.DecodeEscaped(greeting, _options.Encoding);
-        _serverFrames = ReadServerFramesAsync();
-    }
-
-    /// <summary>Watches what the server sends after the greeting: error frames, its close, or a reset.</summary>
-    private async Task ReadServerFramesAsync()
-    {
-        try
-        {
-            while (await _reader.ReadFrameAsync(_readerStop.Token).ConfigureAwait(false) is { } frame)
-            {
-                if (ServerReply.TryParseError(frame, out string sentence))
-                {
-                    _serverError ??= sentence;
-                }
-                else if (ServerReply.TryParseAck(frame, out long id))
-                {
-                    lock (_acks)
-                    {
-                        _acks.Add(id);
-                    }
-
-                    _ackArrived.Release();
-                }
-
-                // Any other frame is ignored, so that newer servers can add frames.
-            }
-
-            Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
-            _serverClosed = true;
-        }
-        catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
-        {
-            Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
-            _serverClosed = true;
-            throw new ServerClosedException(
-                $"server reset the connection: it closed without reading everything sent ({MessagesSent} message(s) sent)", e);
-        }
-        catch (MessageTooLongException e)
-        {
-            throw new ProtocolException($"server sent a frame longer than {e.Limit} bytes", e);
-        }
-        catch (IOException e) when (_ssl is not null)
-        {
-            Interlocked.CompareExchange(ref _startedWhenServerClosed, MessagesSent, -1);
-            _serverClosed = true;
-            throw new ServerClosedException(
-                $"the server's TLS stream broke off (a TLS alert or a corrupt record) after {MessagesSent} message(s) sent", e);
-        }
-    }
-
-    private void ThrowIfServerGone(bool beforeSending)
-    {
-        if (_serverError is { } error)
-        {
-            throw new ServerErrorException(error);
-        }
-
-        if (_serverFrames is { IsFaulted: true } failed)
-        {
-            throw failed.Exception!.InnerException!;
-        }
-
-        // Messages counted before the close was seen may have been read; those sent after it surely were not.
-        int sentAtClose = Volatile.Read(ref _startedWhenServerClosed);
-        if (_serverClosed && (beforeSending || MessagesSent > sentAtClose))
-        {
-            int first = sentAtClose + 1;
-            throw new ServerClosedException(beforeSending
-                ? $"server closed the connection after {sentAtClose} message(s); message {MessagesSent + 1} was not sent"
-                : $"server closed the connection before message {first} arrived; messages {first} to {MessagesSent} were not read");
-        }
-    }
-
-    private int Read() => Math.Max(0, MessagesSent - 1);
-
 }

@@ -64,6 +64,12 @@ public sealed class TalkClientOptions
     /// <summary>Called once per connection attempt when it starts and when it ends (for <c>-v</c>). Default none.</summary>
     public Action<ConnectAttempt>? OnAttempt { get; set; }
 
+    /// <summary>
+    /// Called for each frame the server sends after the greeting (acknowledgements, error frames, unknown frames), as
+    /// it arrives, on the client's reader; it must return quickly and not throw. Default none.
+    /// </summary>
+    public Action<ServerFrame>? OnServerFrame { get; set; }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

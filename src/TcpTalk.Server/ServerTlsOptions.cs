@@ -37,22 +37,37 @@ public sealed class ServerTlsOptions
     /// </summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is missing or out of range.</summary>
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting that is missing or out of range (see <see cref="FindProblems"/>).</summary>
     public void Validate()
     {
+        var problems = FindProblems();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(problems[0].Message);
+        }
+    }
+
+    /// <summary>
+    /// Every setting that is missing or out of range, as facts; the properties are named as seen from
+    /// <see cref="TalkServerOptions"/> (<c>Tls.HandshakeTimeout</c>). Empty when <see cref="Validate"/> would pass.
+    /// </summary>
+    public IReadOnlyList<OptionProblem> FindProblems()
+    {
+        var problems = new List<OptionProblem>();
         if (Certificate is null)
         {
-            throw new ArgumentException("Tls.Certificate is missing: a TLS server needs a certificate with its private key");
+            problems.Add(OptionProblem.Unmet("Tls.Certificate", "is missing: a TLS server needs a certificate with its private key"));
         }
-
-        if (!Certificate.HasPrivateKey)
+        else if (!Certificate.HasPrivateKey)
         {
-            throw new ArgumentException($"Tls.Certificate ({Certificate.Subject}) has no private key");
+            problems.Add(OptionProblem.Unmet("Tls.Certificate", $"({Certificate.Subject}) has no private key"));
         }
 
         if (HandshakeTimeout < TimeSpan.Zero || HandshakeTimeout > TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"Tls.HandshakeTimeout is {HandshakeTimeout}; it must be between 0 (no limit) and 1 day");
+            problems.Add(OptionProblem.OutOfRange("Tls.HandshakeTimeout", HandshakeTimeout, "must be between 0 (no limit) and 1 day"));
         }
+
+        return problems;
     }
 }

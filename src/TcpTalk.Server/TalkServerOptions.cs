@@ -150,82 +150,84 @@ public sealed class TalkServerOptions
     /// <summary>Clock for receive timestamps and timeouts. Default <see cref="TimeProvider.System"/>; tests inject a fake.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range.</summary>
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range (the
+    /// <see cref="OptionProblem.Message"/> of the first of <see cref="FindProblems"/>).
+    /// </summary>
     public void Validate()
     {
-        if (Port is < 0 or > 65535)
+        ArgumentNullException.ThrowIfNull(Encoding);
+        ArgumentNullException.ThrowIfNull(TimeProvider);
+        var problems = FindProblems();
+        if (problems.Count > 0)
         {
-            throw new ArgumentException($"Port is {Port}; it must be between 0 and 65535");
+            throw new ArgumentException(problems[0].Message);
         }
+    }
 
-        if (MaxMessageBytes is < 1 or > MessageFramer.MaxAllowedMessageBytes)
+    /// <summary>
+    /// Every setting that cannot be used, in declaration order (those of <see cref="Tls"/> after the server's own),
+    /// each as its property, value and allowed range; empty when <see cref="Validate"/> would pass.
+    /// </summary>
+    public IReadOnlyList<OptionProblem> FindProblems()
+    {
+        var problems = new List<OptionProblem>();
+        void Range(string property, object value, bool ok, string requirement)
         {
-            throw new ArgumentException($"MaxMessageBytes is {MaxMessageBytes}; it must be between 1 and {MessageFramer.MaxAllowedMessageBytes}");
-        }
-
-        if (ShutdownTimeout < TimeSpan.Zero || ShutdownTimeout > TimeSpan.FromHours(1))
-        {
-            throw new ArgumentException($"ShutdownTimeout is {ShutdownTimeout}; it must be between 0 and 1 hour");
-        }
-
-        if (ListenBacklog is < 1 or > 65535)
-        {
-            throw new ArgumentException($"ListenBacklog is {ListenBacklog}; it must be between 1 and 65535");
-        }
-
-        if (Framing is not (FramingMode.Nul or FramingMode.Line or FramingMode.Octet or FramingMode.U16BE or FramingMode.U32BE))
-        {
-            throw new ArgumentException($"Framing is {Framing}; it must be Nul, Line, Octet, U16BE or U32BE");
-        }
-
-        if (MaxConnections < 0)
-        {
-            throw new ArgumentException($"MaxConnections is {MaxConnections}; it must be 0 (no limit) or more");
-        }
-
-        if (MaxConnectionsPerAddress < 0)
-        {
-            throw new ArgumentException($"MaxConnectionsPerAddress is {MaxConnectionsPerAddress}; it must be 0 (no limit) or more");
-        }
-
-        foreach (var (name, value) in new[] { ("IdleTimeout", IdleTimeout), ("MessageTimeout", MessageTimeout), ("WriteTimeout", WriteTimeout), ("KeepAliveTime", KeepAliveTime) })
-        {
-            if (value < TimeSpan.Zero || value > TimeSpan.FromDays(1))
+            if (!ok)
             {
-                throw new ArgumentException($"{name} is {value}; it must be between 0 (no limit) and 1 day");
+                problems.Add(OptionProblem.OutOfRange(property, value, requirement));
             }
         }
 
-        if (KeepAliveTime != TimeSpan.Zero && KeepAliveTime < TimeSpan.FromSeconds(1))
+        Range(nameof(Port), Port, Port is >= 0 and <= 65535, "must be between 0 and 65535");
+        Range(nameof(MaxMessageBytes), MaxMessageBytes, MaxMessageBytes is >= 1 and <= MessageFramer.MaxAllowedMessageBytes,
+            $"must be between 1 and {MessageFramer.MaxAllowedMessageBytes}");
+        Range(nameof(ShutdownTimeout), ShutdownTimeout, ShutdownTimeout >= TimeSpan.Zero && ShutdownTimeout <= TimeSpan.FromHours(1), "must be between 0 and 1 hour");
+        Range(nameof(ListenBacklog), ListenBacklog, ListenBacklog is >= 1 and <= 65535, "must be between 1 and 65535");
+        Range(nameof(Framing), Framing, Framing is FramingMode.Nul or FramingMode.Line or FramingMode.Octet or FramingMode.U16BE or FramingMode.U32BE,
+            "must be Nul, Line, Octet, U16BE or U32BE");
+        Range(nameof(MaxConnections), MaxConnections, MaxConnections >= 0, "must be 0 (no limit) or more");
+        Range(nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, MaxConnectionsPerAddress >= 0, "must be 0 (no limit) or more");
+        foreach (var (name, value) in new[] { (nameof(IdleTimeout), IdleTimeout), (nameof(MessageTimeout), MessageTimeout), (nameof(WriteTimeout), WriteTimeout), (nameof(KeepAliveTime), KeepAliveTime) })
         {
-            throw new ArgumentException($"KeepAliveTime is {KeepAliveTime}; it must be 0 (off) or at least 1 second");
+            Range(name, value, value >= TimeSpan.Zero && value <= TimeSpan.FromDays(1), "must be between 0 (no limit) and 1 day");
         }
 
-        if (KeepAliveInterval < TimeSpan.FromSeconds(1) || KeepAliveInterval > TimeSpan.FromHours(1))
+        if (KeepAliveTime > TimeSpan.Zero && KeepAliveTime <= TimeSpan.FromDays(1))
         {
-            throw new ArgumentException($"KeepAliveInterval is {KeepAliveInterval}; it must be between 1 second and 1 hour");
+            Range(nameof(KeepAliveTime), KeepAliveTime, KeepAliveTime >= TimeSpan.FromSeconds(1), "must be 0 (off) or at least 1 second");
         }
 
-        if (KeepAliveCount is < 1 or > 127)
-        {
-            throw new ArgumentException($"KeepAliveCount is {KeepAliveCount}; it must be between 1 and 127");
-        }
-
+        Range(nameof(KeepAliveInterval), KeepAliveInterval, KeepAliveInterval >= TimeSpan.FromSeconds(1) && KeepAliveInterval <= TimeSpan.FromHours(1),
+            "must be between 1 second and 1 hour");
+        Range(nameof(KeepAliveCount), KeepAliveCount, KeepAliveCount is >= 1 and <= 127, "must be between 1 and 127");
         if (Acknowledge && Journal is null)
         {
-            throw new ArgumentException("Acknowledge needs a Journal: acknowledgements carry the journal id of a stored message");
+            problems.Add(OptionProblem.Unmet(nameof(Acknowledge), "needs a Journal: acknowledgements carry the journal id of a stored message"));
         }
 
-        Tls?.Validate();
-        ArgumentNullException.ThrowIfNull(Encoding);
-        ArgumentNullException.ThrowIfNull(TimeProvider);
-        try
+        if (Tls is not null)
         {
-            GreetingTemplate.Parse(Greeting ?? throw new ArgumentException("Greeting must not be null"), Encoding);
+            problems.AddRange(Tls.FindProblems());
         }
-        catch (FormatException e)
+
+        if (Greeting is null)
         {
-            throw new ArgumentException($"Greeting is invalid: {e.Message}", e);
+            problems.Add(OptionProblem.Unmet(nameof(Greeting), "must not be null"));
         }
+        else if (Encoding is not null)
+        {
+            try
+            {
+                GreetingTemplate.Parse(Greeting, Encoding);
+            }
+            catch (FormatException e)
+            {
+                problems.Add(OptionProblem.Unmet(nameof(Greeting), $"is invalid: {e.Message}"));
+            }
+        }
+
+        return problems;
     }
 }

@@ -152,7 +152,7 @@ public class GreetingTests
         var clock = Stopwatch.StartNew();
         var error = await Assert.ThrowsAsync<TalkTimeoutException>(() => TalkClient.ConnectAsync("127.0.0.1", listener.Port, options)).Bounded();
 
-        Assert.Equal($"connected to 127.0.0.1:{listener.Port} but no greeting arrived within 300 ms", error.Message);
+        Assert.Equal($"connected to 127.0.0.1:{listener.Port} but no greeting arrived within 300ms", error.Message);
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(280), TimeSpan.FromSeconds(5));
         await server.Bounded(); // the client closed its socket: the server saw the end of the stream
     }
@@ -183,7 +183,30 @@ public class GreetingTests
 
         var error = await Assert.ThrowsAsync<TalkTimeoutException>(() => TalkClient.ConnectAsync("talk.test", listener.Port, options)).Bounded();
 
-        Assert.Equal($"connected to talk.test:{listener.Port} but no greeting arrived within 100 ms", error.Message);
+        Assert.Equal($"connected to talk.test:{listener.Port} but no greeting arrived within 100ms", error.Message);
+        await server.Bounded();
+    }
+
+    [Theory]
+    [InlineData(FramingMode.Nul, new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28 }, "a TLS alert")]
+    [InlineData(FramingMode.Line, new byte[] { 0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC }, "a TLS handshake record")]
+    public async Task ATlsRecordWhereTheGreetingShouldBeFailsAtOnceOverPlainTcp(FramingMode framing, byte[] record, string what)
+    {
+        using var listener = TestListener.Start(IPAddress.Loopback);
+        var testDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var server = listener.ServeOneAsync(async connection =>
+        {
+            await connection.SendAsync(record); // and stays open: no terminator, no close
+            await testDone.Task.Bounded();
+        });
+
+        var took = Stopwatch.StartNew();
+        var options = new TalkClientOptions { Framing = framing, ResponseTimeout = TimeSpan.FromSeconds(30) };
+        var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => TalkClient.ConnectAsync("127.0.0.1", listener.Port, options)).Bounded();
+        testDone.SetResult();
+
+        Assert.True(took.Elapsed < TimeSpan.FromSeconds(5), $"took {took.Elapsed}");
+        Assert.Equal($"127.0.0.1:{listener.Port} is a TLS server: it answered with {what} where the greeting should be; connect with TLS (TalkClientOptions.Tls)", error.Message);
         await server.Bounded();
     }
 }

@@ -185,7 +185,7 @@ public sealed class TlsTests : IDisposable
         clock.Advance(TimeSpan.FromSeconds(10));
 
         var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => connecting);
-        Assert.Equal($"TLS handshake with {Target} did not complete within 10 s", error.Message);
+        Assert.Equal($"TLS handshake with {Target} did not complete within 10s", error.Message);
         release.SetResult();
         await server.Bounded();
     }

@@ -227,6 +227,61 @@ public sealed class BenchTests
         Assert.Contains(expected, line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task HelpShowsEachDefaultAsTheFlagTakesIt()
+    {
+        var (code, stdout, _) = await Tcptalk.RunAsync(["bench", "--help"]);
+
+        Assert.Equal(0, code);
+        Assert.Contains("[default: session]", OptionLine(stdout, "--mode"), StringComparison.Ordinal);
+        Assert.Contains("[default: 10s]", OptionLine(stdout, "--timeout"), StringComparison.Ordinal);
+        Assert.Contains("[default: 10s, none with --messages]", OptionLine(stdout, "--duration"), StringComparison.Ordinal);
+        Assert.Contains("[default: 64]", OptionLine(stdout, "--connections"), StringComparison.Ordinal);
+        Assert.Contains("[default: 32]", OptionLine(stdout, "--message-bytes"), StringComparison.Ordinal);
+        Assert.DoesNotContain(stdout, l => l.Contains("00:00:", StringComparison.Ordinal) || l.Contains("[default: Session]", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ModeCompletesToTheSpellingsTheFlagTakes()
+    {
+        string line = "tcptalk bench localhost --mode ";
+        var (code, stdout, _) = await Tcptalk.RunAsync([$"[suggest:{line.Length}]", line]);
+
+        Assert.Equal(0, code);
+        Assert.Equal(["hold", "session", "stream"], stdout.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task OnATerminalTheLiveLineIsRedrawnAtMostFourTimesASecondAndErasedBeforeTheSummary()
+    {
+        if (!OperatingSystem.IsLinux() || !File.Exists("/usr/bin/script"))
+        {
+            throw new PlatformNotSupportedException("needs script(1) from util-linux for a pseudo-terminal");
+        }
+
+        await using var server = await Tcptalk.ServeAsync();
+
+        // script(1) gives tcptalk a pseudo-terminal on stdin, stdout and stderr, and copies what it writes to our stdout.
+        string command = $"dotnet '{Tcptalk.Dll}' bench 127.0.0.1:{server.Port} --connections 2 --duration 2s";
+        await using var terminal = RunningProcess.Start("/usr/bin/script", ["-qfec", command, "/dev/null"]);
+        int code = await terminal.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        var stdout = terminal.Stdout;
+
+        Assert.Equal(0, code);
+        // Each redraw is carriage return, erase line, the status; the line reader splits at the carriage return.
+        string screen = string.Join("\n", stdout);
+        int redraws = stdout.Count(l => l.StartsWith("\u001b[2K", StringComparison.Ordinal));
+        Assert.InRange(redraws, 3, 2 * 4 + 3); // 4 a second over 2 s (plus the run's wind-down), and one erase at the end
+        Assert.Contains(" sessions, ", screen, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\u001b\[\d*A", screen); // one row redrawn in place: the cursor never moves up
+        int erased = screen.LastIndexOf("\u001b[2K", StringComparison.Ordinal);
+        Assert.True(erased < screen.IndexOf("sessions/s", StringComparison.Ordinal), "the live line is erased before the summary table");
+    }
+
+    /// <summary>The help line of <paramref name="option"/>.</summary>
+    private static string OptionLine(IReadOnlyList<string> help, string option) =>
+        Assert.Single(help, l => System.Text.RegularExpressions.Regex.IsMatch(l, $@"^\s+(-\w, )?{option} "));
+
     private static Task<JsonElement> BenchJsonAsync(ServeProcess server, params string[] options) => BenchJsonAsync(server.Port, options);
 
     private static async Task<JsonElement> BenchJsonAsync(int port, params string[] options)

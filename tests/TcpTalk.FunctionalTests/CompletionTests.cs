@@ -8,7 +8,7 @@ namespace TcpTalk.FunctionalTests;
 /// </summary>
 public class CompletionTests
 {
-    private static readonly string[] MaxFlagsOfServe = ["--max-connections", "--max-connections-per-ip", "--max-message-bytes"];
+    private static readonly string[] MaxFlagsOfServe = ["--max-connections", "--max-connections-per-address", "--max-message-bytes"];
 
     [Fact]
     public async Task SuggestCompletesTheVerbsThatMatchWhatIsTyped()

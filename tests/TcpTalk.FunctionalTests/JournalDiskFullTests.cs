@@ -27,6 +27,8 @@ public sealed class JournalDiskFullTests(ITestOutputHelper output) : IDisposable
         string script = $"mount -t tmpfs -o size=4m tcptalk-full '{mount}' && exec dotnet '{Tcptalk.Dll}' serve --listen 127.0.0.1:0 --journal '{journal}' --ack";
         await using var server = await Tcptalk.ListeningAsync(RunningProcess.Start("unshare", ["-m", "--propagation", "private", "sh", "-c", script]));
         string disk = $"/proc/{server.Process.Id}/root{mount}"; // the tmpfs, seen through the server's mount namespace
+        // The journal is opened right after the listeners are bound (a serve that cannot listen creates none).
+        await server.Process.WaitForLineAsync(l => l.Contains($"Journal {journal} opened", StringComparison.Ordinal), stderr: true);
         Assert.True(File.Exists(Path.Combine(disk, "talk.db")) && !File.Exists(journal), "the journal is not on the server's private tmpfs");
         string fullSentence = $"messages not stored: journal {journal} could not store the messages: the disk is full";
 
@@ -84,8 +86,8 @@ public sealed class JournalDiskFullTests(ITestOutputHelper output) : IDisposable
 
         (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "-v", $"127.0.0.1:{server.Port}", "acked-after-recovery"]);
         Assert.True(code == 0, string.Join(" | ", stderr));
-        string ackLine = Assert.Single(stderr, l => l.StartsWith("acknowledged: ", StringComparison.Ordinal));
-        acked.Add(long.Parse(ackLine["acknowledged: ".Length..], System.Globalization.CultureInfo.InvariantCulture), "acked-after-recovery");
+        string ackLine = Assert.Single(stderr, l => l.StartsWith("acknowledged as id ", StringComparison.Ordinal));
+        acked.Add(long.Parse(ackLine["acknowledged as id ".Length..], System.Globalization.CultureInfo.InvariantCulture), "acked-after-recovery");
         (code, _, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{server.Port}", "printed-after-recovery"]);
         Assert.True(code == 0, string.Join(" | ", stderr));
         await server.Process.WaitForLineAsync(l => l.EndsWith(" printed-after-recovery", StringComparison.Ordinal));

@@ -39,7 +39,7 @@ public sealed class JournalTests : IDisposable
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "-v", $"127.0.0.1:{server.Port}", "a", "b", "c"]);
 
         Assert.True(code == 0, string.Join(" | ", stderr) + " || server: " + string.Join(" | ", server.Process.Stderr));
-        Assert.Contains("acknowledged: 1 2 3", stderr);
+        Assert.Contains("acknowledged as ids 1 2 3", stderr);
     }
 
     [Fact]
@@ -49,7 +49,7 @@ public sealed class JournalTests : IDisposable
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", "--ack-timeout", "300ms", $"127.0.0.1:{server.Port}", "a", "b"]);
 
         Assert.Equal(9, code);
-        Assert.Equal(["tcptalk: 2 of 2 message(s) were not acknowledged within 300 ms; they may not be stored"], stderr);
+        Assert.Equal(["tcptalk: server closed the connection without acknowledging 2 of 2 message(s) (does it acknowledge? tcptalk serve does with --ack); they may not be stored"], stderr);
     }
 
     [Fact]

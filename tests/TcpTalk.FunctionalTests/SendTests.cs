@@ -120,7 +120,7 @@ public class SendTests
         var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "x"]);
         Assert.Equal(4, code);
         Assert.Empty(stdout);
-        Assert.Equal([$"tcptalk: connection refused (127.0.0.1:{port} refused)"], stderr);
+        Assert.Equal([$"tcptalk: connection refused by 127.0.0.1:{port} (nothing listening on that port?)"], stderr);
     }
 
     [Fact]
@@ -136,7 +136,7 @@ public class SendTests
 
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--connect-timeout", "500ms", $"127.0.0.1:{endpoint.Port}", "x"]);
         Assert.Equal(5, code);
-        Assert.Equal([$"tcptalk: no answer from 127.0.0.1:{endpoint.Port} within 500 ms"], stderr);
+        Assert.Equal([$"tcptalk: no answer from 127.0.0.1:{endpoint.Port} within 500ms"], stderr);
     }
 
     [Fact]
@@ -147,7 +147,7 @@ public class SendTests
         int port = ((IPEndPoint)listener.LocalEndpoint).Port;
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--timeout", "300ms", $"127.0.0.1:{port}", "x"]);
         Assert.Equal(5, code);
-        Assert.Equal([$"tcptalk: connected to 127.0.0.1:{port} but no greeting arrived within 300 ms"], stderr);
+        Assert.Equal([$"tcptalk: connected to 127.0.0.1:{port} but no greeting arrived within 300ms (a TLS server waits for the client to start TLS: if it is one, add --tls)"], stderr);
     }
 
     [Fact]
@@ -166,7 +166,7 @@ public class SendTests
         var (code, _, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "x"]);
         await server;
         Assert.Equal(6, code);
-        Assert.Equal([$"tcptalk: protocol error: 127.0.0.1:{port} closed the connection without sending a greeting"], stderr);
+        Assert.Equal([$"tcptalk: protocol error: 127.0.0.1:{port} closed the connection without sending a greeting (a TLS server waits for the client to start TLS: if it is one, add --tls)"], stderr);
     }
 
     [Fact]
@@ -210,6 +210,104 @@ public class SendTests
         Assert.Equal(8, code);
         Assert.Equal(["Welcome 127.0.0.1!"], stdout);
         Assert.Equal(["tcptalk: server refused: message longer than 4 bytes (the limit); it starts \"far t\""], stderr);
+    }
+
+    [Theory]
+    [InlineData("--connect-timeout", "0")]
+    [InlineData("--timeout", "0s")]
+    [InlineData("--ack-timeout", "0ms")]
+    public async Task AZeroTimeoutIsAUsageErrorInTheFlagsOwnWords(string flag, string value)
+    {
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", flag, value, "127.0.0.1:9", "x"]);
+        Assert.Equal(2, code);
+        var line = Assert.Single(stderr);
+        Assert.StartsWith($"tcptalk: {flag} must be positive, not {value}", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task PortZeroIsAUsageErrorNotAConnection()
+    {
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "localhost:0", "x"]);
+        Assert.Equal(2, code);
+        Assert.Equal(["tcptalk: port 0 cannot be connected to ('localhost:0'): give a port from 1 to 65535, or none for 12345"], stderr);
+    }
+
+    [Theory]
+    [InlineData("--tls-ca", "ca.pem")]
+    [InlineData("--tls-pin", "AB")]
+    [InlineData("--tls-cert", "client.pem")]
+    [InlineData("--tls-key", "client.key")]
+    [InlineData("--tls-insecure", null)]
+    public async Task ATlsFlagWithoutTlsIsAUsageErrorNamingTls(string flag, string? value)
+    {
+        string[] given = value is null ? [flag] : [flag, value];
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", "127.0.0.1:9", .. given, "x"]);
+        Assert.Equal(2, code);
+        Assert.Empty(stdout);
+        Assert.Equal([$"tcptalk: {flag} needs --tls"], stderr);
+    }
+
+    [Fact]
+    public async Task AckFromAServerThatDoesNotAcknowledgeSaysTheServerClosed()
+    {
+        await using var server = await Tcptalk.ServeAsync();
+        var took = System.Diagnostics.Stopwatch.StartNew();
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", $"127.0.0.1:{server.Port}", "a"]);
+
+        Assert.Equal(9, code);
+        Assert.True(took.Elapsed < TimeSpan.FromSeconds(9), $"took {took.Elapsed}: it waited for the ack timeout");
+        Assert.Equal(["tcptalk: server closed the connection without acknowledging 1 of 1 message(s) (does it acknowledge? tcptalk serve does with --ack); they may not be stored"], stderr);
+    }
+
+    [Fact]
+    public async Task PlainSendToATlsServerSuggestsTls()
+    {
+        string dir = Directory.CreateTempSubdirectory("tcptalk-send-tls-").FullName;
+        try
+        {
+            Assert.Equal(0, (await Tcptalk.RunAsync(["cert", "create", "--out", dir])).Code);
+            await using var server = await Tcptalk.ServeAsync("--tls-cert", Path.Combine(dir, "server.pem"), "--tls-key", Path.Combine(dir, "server.key"));
+
+            // A TLS server says nothing until the client starts TLS: the greeting wait ends, with the hint.
+            var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--timeout", "500ms", $"127.0.0.1:{server.Port}", "x"]);
+            Assert.Equal(5, code);
+            Assert.Equal([$"tcptalk: connected to 127.0.0.1:{server.Port} but no greeting arrived within 500 ms (a TLS server waits for the client to start TLS: if it is one, add --tls)"], stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task ATlsAlertWhereTheGreetingShouldBeFailsAtOnceWithExit12()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var server = Task.Run(async () =>
+        {
+            using var client = await listener.AcceptSocketAsync(stop.Token);
+            await client.SendAsync(new byte[] { 0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x32 }); // alert: decode_error; then silence
+            try
+            {
+                await Task.Delay(Timeout.Infinite, stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        });
+
+        var took = System.Diagnostics.Stopwatch.StartNew();
+        var (code, stdout, stderr) = await Tcptalk.RunAsync(["send", $"127.0.0.1:{port}", "x"]);
+        await stop.CancelAsync();
+        await server;
+
+        Assert.Equal(12, code);
+        Assert.True(took.Elapsed < TimeSpan.FromSeconds(9), $"took {took.Elapsed}: it waited for the greeting timeout");
+        Assert.Empty(stdout);
+        Assert.Equal([$"tcptalk: 127.0.0.1:{port} is a TLS server: it answered in TLS where the greeting should be; add --tls"], stderr);
     }
 
     private static async Task<byte[]> ReceiveOneAsync(TcpListener listener, byte[] greeting)

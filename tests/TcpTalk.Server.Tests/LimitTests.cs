@@ -44,7 +44,7 @@ public class LimitTests
         clock.Advance(TimeSpan.FromSeconds(59));
         Assert.True(await Loopback.StaysOpenAsync(client));
         clock.Advance(TimeSpan.FromSeconds(2));
-        Assert.Equal("error: no complete message for 60 s (idle timeout)\0", await Loopback.ReadAsync(client));
+        Assert.Equal("error: no complete message for 1m (idle timeout)\0", await Loopback.ReadAsync(client));
         await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
     }
 
@@ -70,7 +70,7 @@ public class LimitTests
             clock.Advance(TimeSpan.FromSeconds(1));
             return server.ActiveConnections == 0;
         });
-        Assert.Equal("error: message not completed within 30 s of its first byte (message timeout)\0", await Loopback.ReadAsync(client));
+        Assert.Equal("error: message not completed within 30s of its first byte (message timeout)\0", await Loopback.ReadAsync(client));
     }
 
     [Fact]

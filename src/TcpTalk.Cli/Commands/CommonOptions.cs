@@ -58,7 +58,7 @@ internal sealed class CommonOptions
     {
         Description = description,
         DefaultValueFactory = defaultValue is { } value ? _ => value : null,
-        CustomParser = Cli.Duration.Parse,
+        CustomParser = ParseDuration,
         HelpName = "duration",
     };
 
@@ -68,6 +68,18 @@ internal sealed class CommonOptions
         command.Add(Encoding);
         command.Add(MaxMessageBytes);
         command.Add(Verbose);
+    }
+
+    private static TimeSpan ParseDuration(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        if (DurationText.TryParse(text, out var value))
+        {
+            return value;
+        }
+
+        result.AddError($"'{text}' is not a duration (examples: {DurationText.Examples})");
+        return default;
     }
 
     private static FramingMode ParseFraming(ArgumentResult result)

@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using System.Net;
 using System.Text;
+using TcpTalk.Hosting;
 using TcpTalk.Journal;
 using TcpTalk.Server;
 using TcpTalk.Messages;

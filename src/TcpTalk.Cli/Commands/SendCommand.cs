@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Security.Authentication;
 using TcpTalk.Client;
 using TcpTalk.Protocol;
@@ -16,17 +17,18 @@ internal static class SendCommand
         };
         var messages = new Argument<string[]>("message")
         {
-            Description = "Messages to send, one frame each; when none are given, each line of stdin is one message",
+            Description = "Messages to send, one frame each; when none are given, each line of stdin is one message (an empty line an empty one). " +
+                          "On a terminal: a prompt, Enter sends, empty lines are skipped (give '' as an argument to send an empty message), Ctrl+D finishes",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var connectTimeout = CommonOptions.Duration("--connect-timeout", "Time allowed to resolve the host and connect", TimeSpan.FromSeconds(5));
-        var timeout = CommonOptions.Duration("--timeout", "Time allowed for the greeting, and for the server to close after the last message", TimeSpan.FromSeconds(10));
+        var connectTimeout = Positive(CommonOptions.Duration("--connect-timeout", "Time allowed to resolve the host and connect", TimeSpan.FromSeconds(5)));
+        var timeout = Positive(CommonOptions.Duration("--timeout", "Time allowed for the greeting, and for the server to close after the last message", TimeSpan.FromSeconds(10)));
 
         var ack = new Option<bool>("--ack")
         {
             Description = "Expect the server (serve --ack) to acknowledge every message once stored; exit 9 if any is not",
         };
-        var ackTimeout = CommonOptions.Duration("--ack-timeout", "With --ack: how long to wait for the outstanding acknowledgements after the last message", TimeSpan.FromSeconds(10));
+        var ackTimeout = Positive(CommonOptions.Duration("--ack-timeout", "With --ack: how long to wait for the outstanding acknowledgements after the last message", TimeSpan.FromSeconds(10)));
 
         var tls = new ClientTlsFlags();
 
@@ -42,8 +44,8 @@ internal static class SendCommand
         command.SetAction(async (result, _) =>
         {
             // Without this, an unknown --option would be sent as a message; after "--" anything is a message.
-            var unknown = result.Tokens.TakeWhile(t => t.Type != System.CommandLine.Parsing.TokenType.DoubleDash)
-                .FirstOrDefault(t => t.Type == System.CommandLine.Parsing.TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
+            var unknown = result.Tokens.TakeWhile(t => t.Type != TokenType.DoubleDash)
+                .FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.Length > 1 && t.Value[0] == '-');
             if (unknown is not null)
             {
                 throw new UserErrorException(ExitCode.Usage, UsageErrors.UnknownOption(unknown.Value, "to send a message that starts with '-', put it after --", UsageErrors.HelpCommand(result.CommandResult)));
@@ -54,7 +56,13 @@ internal static class SendCommand
                 throw new UserErrorException(ExitCode.Usage, error!);
             }
 
+            if (server.Port == 0)
+            {
+                throw new UserErrorException(ExitCode.Usage, $"port 0 cannot be connected to ('{result.GetValue(target)}'): give a port from 1 to 65535, or none for {HostAndPort.DefaultPort}");
+            }
+
             bool verbose = result.GetValue(common.Verbose);
+            var connection = new ConnectionWatch(verbose);
             var options = new TalkClientOptions
             {
                 Framing = result.GetValue(common.Framing),
@@ -62,7 +70,7 @@ internal static class SendCommand
                 MaxMessageBytes = result.GetValue(common.MaxMessageBytes),
                 ConnectTimeout = result.GetValue(connectTimeout),
                 ResponseTimeout = result.GetValue(timeout),
-                OnAttempt = verbose ? ReportAttempt : null,
+                OnAttempt = connection.OnAttempt,
                 RequireAcknowledgements = result.GetValue(ack),
                 AckTimeout = result.GetValue(ackTimeout),
                 Tls = tls.Load(result),
@@ -73,15 +81,18 @@ internal static class SendCommand
             }
             catch (ArgumentException e)
             {
+                // Every setting a flag gives is checked by the flag's own validator; this is the library's backstop.
                 throw new UserErrorException(ExitCode.Usage, e.Message, e);
             }
 
-            return await RunAsync(server, options, result.GetValue(messages) ?? [], verbose, shutdown()).ConfigureAwait(false);
+            var lines = result.GetValue(messages) is { Length: > 0 } ? null : Console.In; // no MESSAGE: stdin lines
+            return await RunAsync(server, options, result.GetValue(messages) ?? [], lines, connection, verbose, shutdown()).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(HostAndPort server, TalkClientOptions options, string[] messages, bool verbose, CancellationToken cancel)
+    private static async Task<int> RunAsync(HostAndPort server, TalkClientOptions options, string[] messages, TextReader? lines,
+        ConnectionWatch connection, bool verbose, CancellationToken cancel)
     {
         // Refuse unsendable arguments before connecting, so a typo costs no connection.
         var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
@@ -98,7 +109,65 @@ internal static class SendCommand
             await Console.Error.WriteLineAsync(ClientTlsFlags.InsecureWarning).ConfigureAwait(false);
         }
 
-        await using var client = await TalkClient.ConnectAsync(server.Host, server.Port, options, cancel).ConfigureAwait(false);
+        if (lines is not null && !Console.IsInputRedirected)
+        {
+            using var terminal = TerminalLines();
+            var session = new InteractiveSend(server, options, framer, connection, verbose);
+            return await session.RunAsync(terminal, cancel).ConfigureAwait(false);
+        }
+
+        await using var client = await ConnectAsync(server, options, connection, verbose, cancel).ConfigureAwait(false);
+        if (lines is null)
+        {
+            foreach (string message in messages)
+            {
+                await client.SendAsync(message, cancel).ConfigureAwait(false);
+            }
+        }
+        else
+        {
+            await SendLinesAsync(client, lines, framer, options, cancel).ConfigureAwait(false);
+        }
+
+        await client.CompleteAsync(cancel).ConfigureAwait(false);
+        if (verbose)
+        {
+            await Console.Error.WriteLineAsync($"sent {client.MessagesSent} message(s); server closed the connection").ConfigureAwait(false);
+            if (options.RequireAcknowledgements)
+            {
+                var ids = client.AcknowledgedIds;
+                await Console.Error.WriteLineAsync(ids.Count == 1 ? $"acknowledged as id {ids[0]}" : $"acknowledged as ids {string.Join(' ', ids)}").ConfigureAwait(false);
+            }
+        }
+
+        return (int)ExitCode.Success;
+    }
+
+    /// <summary>
+    /// Connects and prints the greeting (on stdout) and, with <c>-v</c>, the connection. Over plain TCP, a failure once
+    /// connected that a TLS server would cause says to try <c>--tls</c>.
+    /// </summary>
+    internal static async Task<TalkClient> ConnectAsync(HostAndPort server, TalkClientOptions options, ConnectionWatch connection, bool verbose,
+        CancellationToken cancel)
+    {
+        TalkClient client;
+        try
+        {
+            client = await TalkClient.ConnectAsync(server.Host, server.Port, options, cancel).ConfigureAwait(false);
+        }
+        catch (TlsHandshakeException) when (options.Tls is null)
+        {
+            // Only the check for a TLS record where the greeting should be fails this way without TLS.
+            throw new UserErrorException(ExitCode.TlsFailed, $"{server} is a TLS server: it answered in TLS where the greeting should be; add --tls");
+        }
+        catch (Exception e) when (options.Tls is null && connection.Connected && e is TalkTimeoutException or ProtocolException and not MessageTooLongException
+                                      && e.InnerException is not MessageTooLongException)
+        {
+            // A TLS server says nothing until the client starts TLS, and closes after its own handshake timeout.
+            var (code, message) = ErrorReporter.Describe(e);
+            throw new UserErrorException(code, $"{message} (a TLS server waits for the client to start TLS: if it is one, add --tls)", e);
+        }
+
         if (verbose)
         {
             await Console.Error.WriteLineAsync($"connected: {client.LocalEndPoint} -> {client.RemoteEndPoint}").ConfigureAwait(false);
@@ -111,50 +180,31 @@ internal static class SendCommand
 
         Console.Out.WriteLine(client.Greeting);
         Console.Out.Flush();
-
-        if (messages.Length > 0)
-        {
-            foreach (string message in messages)
-            {
-                await client.SendAsync(message, cancel).ConfigureAwait(false);
-            }
-        }
-        else
-        {
-            await SendStdinLinesAsync(client, framer, options, cancel).ConfigureAwait(false);
-        }
-
-        await client.CompleteAsync(cancel).ConfigureAwait(false);
-        if (verbose)
-        {
-            await Console.Error.WriteLineAsync($"sent {client.MessagesSent} message(s); server closed the connection").ConfigureAwait(false);
-            if (options.RequireAcknowledgements)
-            {
-                await Console.Error.WriteLineAsync($"acknowledged: {string.Join(' ', client.AcknowledgedIds)}").ConfigureAwait(false);
-            }
-        }
-
-        return (int)ExitCode.Success;
+        return client;
     }
 
-    private static async Task SendStdinLinesAsync(TalkClient client, MessageFramer framer, TalkClientOptions options, CancellationToken cancel)
+    /// <summary>
+    /// The lines typed on the terminal. On Unix, read from descriptor 0 itself, so that the terminal's own line
+    /// discipline edits and echoes them as for a C program's fgets: Console.In (and Console.OpenStandardInput, which
+    /// reads through it) switches echo off and on around each read, so a line typed while a message is being sent is
+    /// echoed twice, and an erase makes it query the cursor position of a terminal that may never answer.
+    /// </summary>
+    private static TextReader TerminalLines()
     {
-        bool interactive = !Console.IsInputRedirected;
-        var stdin = Console.In;
-        int lineNumber = 0;
-        while (true)
+        if (OperatingSystem.IsWindows())
         {
-            if (interactive)
-            {
-                await Console.Error.WriteAsync("> ").ConfigureAwait(false);
-            }
+            return Console.In;
+        }
 
-            string? line = await stdin.ReadLineAsync(cancel).ConfigureAwait(false);
-            if (line is null)
-            {
-                return;
-            }
+        var stdin = new FileStream(new Microsoft.Win32.SafeHandles.SafeFileHandle(0, ownsHandle: false), FileAccess.Read, bufferSize: 0);
+        return new StreamReader(stdin, Console.InputEncoding); // the terminal's encoding, not --encoding (the wire's)
+    }
 
+    private static async Task SendLinesAsync(TalkClient client, TextReader lines, MessageFramer framer, TalkClientOptions options, CancellationToken cancel)
+    {
+        int lineNumber = 0;
+        while (await lines.ReadLineAsync(cancel).ConfigureAwait(false) is { } line)
+        {
             lineNumber++;
             if (!framer.CanCarry(options.Encoding.GetBytes(line), out string? reason))
             {
@@ -165,15 +215,23 @@ internal static class SendCommand
         }
     }
 
+    /// <summary>A duration flag that must be positive, saying so in the flag's own words.</summary>
+    private static Option<TimeSpan> Positive(Option<TimeSpan> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (r.Tokens.Count > 0 && r.GetValueOrDefault<TimeSpan>() <= TimeSpan.Zero)
+            {
+                r.AddError($"{option.Name} must be positive, not {r.Tokens[^1].Value}");
+            }
+        });
+        return option;
+    }
+
     private static string Describe(SslProtocols? protocol) => protocol switch
     {
         SslProtocols.Tls13 => "TLS 1.3",
         SslProtocols.Tls12 => "TLS 1.2",
         _ => protocol.ToString() ?? "TLS",
     };
-
-    private static void ReportAttempt(ConnectAttempt attempt) =>
-        Console.Error.WriteLine(attempt.Outcome is null
-            ? $"connecting to {attempt.Endpoint}"
-            : $"  {attempt.Endpoint}: {attempt.Outcome} after {attempt.Elapsed.TotalMilliseconds:0.0} ms");
 }

@@ -3,22 +3,25 @@ using System.CommandLine.Parsing;
 using System.Net;
 using TcpTalk.Cli.Configuration;
 using TcpTalk.Cli.Hosting;
-using TcpTalk.Server;
+using TcpTalk.Hosting;
 
 namespace TcpTalk.Cli.Commands;
 
 /// <summary>
 /// <c>tcptalk serve</c>: run the server until Ctrl+C or SIGTERM (or the service manager says stop). Every flag is a
 /// configuration key (see <see cref="ServeConfiguration"/>): a flag given on the command line wins over
-/// appsettings.json and the environment; one not given leaves them be. Defaults live in the settings, not here.
+/// appsettings.json and the environment; one not given leaves them be. Defaults live in the settings, not here: the
+/// help shows them as the flags take them (<see cref="Defaults"/>).
 /// </summary>
 internal static class ServeCommand
 {
     public static Command Create(CommonOptions common, Func<CancellationToken> shutdown)
     {
+        var defaults = new TalkServerSettings();
+        var server = defaults.Server;
         var port = new Option<int>("--port", "-p")
         {
-            Description = "Port to listen on, on all interfaces (IPv6 and IPv4); 0 lets the OS choose",
+            Description = Defaults("Port to listen on, on all interfaces (IPv6 and IPv4); 0 lets the OS choose", server.Port),
         };
         port.Validators.Add(r =>
         {
@@ -30,52 +33,55 @@ internal static class ServeCommand
         });
         var listen = new Option<IPEndPoint[]>("--listen", "-l")
         {
-            Description = "Listen on ADDR:PORT instead (repeatable): 127.0.0.1:9000, [::1]:9000, [::]:9000, 0.0.0.0:9000",
+            Description = Defaults("Listen on ADDR:PORT instead (repeatable): 127.0.0.1:9000, [::1]:9000, [::]:9000, 0.0.0.0:9000", "none"),
             CustomParser = ParseListen,
             HelpName = "addr:port",
             AllowMultipleArgumentsPerToken = false,
         };
         var greeting = new Option<string>("--greeting")
         {
-            Description = "Greeting sent to every client; {address} and {port} are the client's",
+            Description = Defaults("Greeting sent to every client; {address} and {port} are the client's", server.Greeting),
             HelpName = "template",
         };
-        var shutdownTimeout = CommonOptions.Duration("--shutdown-timeout", "On Ctrl+C/SIGTERM, how long connections may take to finish the message in flight");
+        var shutdownTimeout = Duration("--shutdown-timeout", "On Ctrl+C/SIGTERM, how long connections may take to finish the message in flight", server.ShutdownTimeout);
         var maxConnections = new Option<int>("--max-connections")
         {
-            Description = "Most connections at once; past it a client gets 'error: server busy' and is closed (0 = no limit)",
+            Description = Defaults("Most connections at once; past it a client gets 'error: server busy' and is closed (0 = no limit)", server.MaxConnections),
             HelpName = "count",
         };
-        var maxPerAddress = new Option<int>("--max-connections-per-ip")
+        const string PerAddress = "Most connections at once from one client address (0 = no limit)";
+        var maxPerAddress = new Option<int>("--max-connections-per-address")
         {
-            Description = "Most connections at once from one client address (0 = no limit)",
+            Description = Defaults(PerAddress, server.MaxConnectionsPerAddress),
             HelpName = "count",
         };
-        var idleTimeout = CommonOptions.Duration("--idle-timeout", "Close a connection that completes no message for this long (0 = never)");
-        var messageTimeout = CommonOptions.Duration("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)");
-        var writeTimeout = CommonOptions.Duration("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)");
-        var keepAliveTime = CommonOptions.Duration("--keepalive-time", "TCP keepalive: idle time before the first probe (0 = keepalive off)");
-        var keepAliveInterval = CommonOptions.Duration("--keepalive-interval", "TCP keepalive: time between unanswered probes");
+        // The flag's first spelling, kept for the scripts that use it; the help shows the one spelling.
+        var maxPerIp = new Option<int>("--max-connections-per-ip") { Description = PerAddress, HelpName = "count", Hidden = true };
+        var idleTimeout = Duration("--idle-timeout", "Close a connection that completes no message for this long (0 = never)", server.IdleTimeout);
+        var messageTimeout = Duration("--message-timeout", "Close a connection whose message is not complete this long after its first byte (0 = never)", server.MessageTimeout);
+        var writeTimeout = Duration("--write-timeout", "Close a connection that does not read what the server sends for this long (0 = never)", server.WriteTimeout);
+        var keepAliveTime = Duration("--keepalive-time", "TCP keepalive: idle time before the first probe (0 = keepalive off)", server.KeepAliveTime);
+        var keepAliveInterval = Duration("--keepalive-interval", "TCP keepalive: time between unanswered probes", server.KeepAliveInterval);
         var keepAliveCount = new Option<int>("--keepalive-count")
         {
-            Description = "TCP keepalive: unanswered probes after which a vanished peer's connection is closed",
+            Description = Defaults("TCP keepalive: unanswered probes after which a vanished peer's connection is closed", server.KeepAliveCount),
             HelpName = "count",
         };
         var allow = new Option<System.Net.IPNetwork[]>("--allow")
         {
-            Description = "Serve only clients in this network (CIDR, repeatable): 127.0.0.0/8, ::1/128, 10.0.0.0/8",
+            Description = Defaults("Serve only clients in this network (CIDR, repeatable): 127.0.0.0/8, ::1/128, 10.0.0.0/8", "none"),
             CustomParser = ParseNetworks,
             HelpName = "cidr",
         };
         var deny = new Option<System.Net.IPNetwork[]>("--deny")
         {
-            Description = "Refuse clients in this network before the greeting (CIDR, repeatable; deny wins over --allow)",
+            Description = Defaults("Refuse clients in this network before the greeting (CIDR, repeatable; deny wins over --allow)", "none"),
             CustomParser = ParseNetworks,
             HelpName = "cidr",
         };
         var journal = new Option<string>("--journal")
         {
-            Description = "Store every message in this SQLite journal before printing or acknowledging it",
+            Description = Defaults("Store every message in this SQLite journal before printing or acknowledging it", defaults.Journal.Path),
             HelpName = "path",
         };
         var noJournal = new Option<bool>("--no-journal")
@@ -88,23 +94,23 @@ internal static class ServeCommand
         };
         var tlsCert = new Option<string>("--tls-cert")
         {
-            Description = "Serve TLS with this certificate: PEM (its key in --tls-key or in the same file) or PKCS#12 without a password",
+            Description = Defaults("Serve TLS with this certificate: PEM (its key in --tls-key or in the same file) or PKCS#12 without a password", "none"),
             HelpName = "file",
         };
         var tlsKey = new Option<string>("--tls-key")
         {
-            Description = "The PEM private key of --tls-cert",
+            Description = Defaults("The PEM private key of --tls-cert", "none"),
             HelpName = "file",
         };
         var tlsClientCa = new Option<string>("--tls-client-ca")
         {
-            Description = "Mutual TLS: require a client certificate issued by this CA (PEM); others are refused in the handshake",
+            Description = Defaults("Mutual TLS: require a client certificate issued by this CA (PEM); others are refused in the handshake", "none"),
             HelpName = "file",
         };
-        var tlsHandshakeTimeout = CommonOptions.Duration("--tls-handshake-timeout", "Close a connection that has not completed the TLS handshake this long after connecting (0 = never)");
+        var tlsHandshakeTimeout = Duration("--tls-handshake-timeout", "Close a connection that has not completed the TLS handshake this long after connecting (0 = never)", defaults.Tls.HandshakeTimeout);
         var output = new Option<string>("--output")
         {
-            Description = "How received messages are printed on stdout: text (one line each) or json (JSON Lines, the fields of 'messages --json')",
+            Description = Defaults("How received messages are printed on stdout: text (one line each) or json (JSON Lines, the fields of 'messages --json')", "text"),
             HelpName = "text|json",
         };
         output.Validators.Add(r =>
@@ -136,6 +142,7 @@ internal static class ServeCommand
             new(common.MaxMessageBytes, "Server:MaxMessageBytes"),
             new(shutdownTimeout, "Server:ShutdownTimeout"),
             new(maxConnections, "Server:MaxConnections"),
+            new(maxPerIp, "Server:MaxConnectionsPerAddress"),
             new(maxPerAddress, "Server:MaxConnectionsPerAddress"),
             new(idleTimeout, "Server:IdleTimeout"),
             new(messageTimeout, "Server:MessageTimeout"),
@@ -167,56 +174,30 @@ internal static class ServeCommand
         command.Add(printConfig);
         command.SetAction(async (result, _) =>
         {
-            var given = flags.Select(f => f.Given(result)).OfType<(string, string, IReadOnlyList<string>)>().ToList();
-            var configuration = ServeConfiguration.Load(result.GetValue(config), given);
+            var inputs = new ConfigurationInputs(
+                ConfigurationInputs.FindFiles(result.GetValue(config), AppContext.BaseDirectory, Environment.CurrentDirectory),
+                ConfigurationInputs.ProcessEnvironment(),
+                [.. flags.Select(f => f.Given(result)).OfType<GivenFlag>()],
+                flags.GroupBy(f => f.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Last().Option.Name, StringComparer.OrdinalIgnoreCase));
+            var configuration = ServeConfiguration.Load(inputs);
             if (result.GetValue(printConfig))
             {
                 Console.Out.Write(configuration.Describe());
                 return (int)ExitCode.Success;
             }
 
-            var settings = configuration.Settings;
-            var options = settings.Server.ToOptions();
-            options.Tls = LoadTls(settings.Tls, configuration);
-            SocketTuning.UseInlineCompletions(tls: options.Tls is not null);
-            using var certificate = options.Tls?.Certificate; // disposed after the host, which disposes the server
-            return await ServeHost.RunAsync(configuration, options, settings.Journal.Enabled ? settings.Journal.Path : null, shutdown()).ConfigureAwait(false);
+            SocketTuning.UseInlineCompletions(tls: configuration.Settings.Tls.Certificate is not null);
+            return await ServeHost.RunAsync(configuration, shutdown()).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static ServerTlsOptions? LoadTls(TlsSettings settings, ServeConfiguration configuration)
-    {
-        if (settings.Certificate is null)
-        {
-            return null; // ServeConfiguration refuses TLS settings without a certificate
-        }
+    /// <summary><paramref name="description"/> with the default as the flag takes it, as the help shows defaults: <c>[default: 5s]</c>.</summary>
+    private static string Defaults(string description, object value) =>
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{description} [default: {value}]");
 
-        string certificateName = configuration.Name("Tls:Certificate");
-        var tls = new ServerTlsOptions
-        {
-            Certificate = TlsFiles.LoadWithKey(settings.Certificate, settings.Key, certificateName,
-                configuration.IsSet("Tls:Key") || !configuration.FromFlag("Tls:Certificate") ? configuration.Name("Tls:Key") : "--tls-key"),
-            HandshakeTimeout = settings.ToHandshakeTimeout(),
-        };
-        tls.IntermediateCertificates.AddRange(TlsFiles.LoadIntermediates(settings.Certificate, tls.Certificate));
-        if (settings.ClientCa is not null)
-        {
-            tls.ClientCertificateAuthorities.AddRange(TlsFiles.LoadCertificates(settings.ClientCa, configuration.Name("Tls:ClientCa")));
-        }
-
-        try
-        {
-            tls.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            tls.Certificate.Dispose();
-            throw configuration.Error("Tls:HandshakeTimeout", e.Message.Split("; it ", 2) is [_, string range] ? range : e.Message);
-        }
-
-        return tls;
-    }
+    private static Option<TimeSpan> Duration(string name, string description, string defaultValue) =>
+        CommonOptions.Duration(name, Defaults(description, defaultValue));
 
     private static System.Net.IPNetwork[] ParseNetworks(ArgumentResult result)
     {
@@ -259,7 +240,7 @@ internal static class ServeCommand
     private sealed record Flag(Option Option, string Key, string? IfTrue = null)
     {
         /// <summary>The key, flag name and values as typed, when the flag was given on the command line; else null.</summary>
-        public (string Key, string Flag, IReadOnlyList<string> Values)? Given(ParseResult result)
+        public GivenFlag? Given(ParseResult result)
         {
             if (result.GetResult(Option) is not { Implicit: false } given)
             {
@@ -268,11 +249,11 @@ internal static class ServeCommand
 
             if (IfTrue is null)
             {
-                return (Key, Option.Name, given.Tokens.Select(t => t.Value).ToList());
+                return new GivenFlag(Key, Option.Name, [.. given.Tokens.Select(t => t.Value)]);
             }
 
             bool on = given.Tokens.Count == 0 || bool.TryParse(given.Tokens[^1].Value, out bool value) && value;
-            return on ? (Key, Option.Name, [IfTrue]) : null;
+            return on ? new GivenFlag(Key, Option.Name, [IfTrue]) : null;
         }
     }
 }

@@ -1,47 +1,51 @@
-using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Hosting.WindowsServices;
 using Microsoft.Extensions.Logging;
+using System.Diagnostics.Metrics;
 using TcpTalk.Cli.Configuration;
+using TcpTalk.Cli.Output;
+using TcpTalk.Hosting;
+using TcpTalk.Messages;
 using TcpTalk.Server;
 
 namespace TcpTalk.Cli.Hosting;
 
 /// <summary>
-/// Runs <c>serve</c> on the .NET Generic Host: a lean host (no default sources or providers) with the server as its one
-/// hosted service. Under systemd (<c>Type=notify</c>) it sends READY=1 once every listener is bound and STOPPING=1
-/// when the stop begins, and logs in the journal's format; as a Windows service it answers the service manager.
-/// Interactively it logs one line per event on stderr, as before; stdout carries messages only.
+/// Runs <c>serve</c> on the .NET Generic Host as any application embedding TcpTalk.Hosting would: a lean host (no
+/// default sources or providers) with <c>AddTalkServer</c> bound from the tool's layered configuration, the service
+/// manager integration, and the stdout writer as the message sink. Interactively it logs one line per event on
+/// stderr; under systemd in the journal's format. stdout carries messages only.
 /// </summary>
 internal static class ServeHost
 {
-    public static async Task<int> RunAsync(ServeConfiguration configuration, TalkServerOptions options, string? journalPath, CancellationToken shutdown)
+    public static async Task<int> RunAsync(ServeConfiguration configuration, CancellationToken shutdown)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "tcptalk" });
         ConfigureLogging(builder.Logging, configuration);
-        builder.Services.AddSystemd();
-        builder.Services.AddWindowsService(o => o.ServiceName = "TcpTalk");
+        builder.Services.AddTalkServerServiceManagers("TcpTalk");
         if (!WindowsServiceHelpers.IsWindowsService())
         {
             builder.Services.AddSingleton<IHostLifetime, ProcessLifetime>();
         }
 
-        if (OperatingSystem.IsLinux() && !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NOTIFY_SOCKET")))
+        // Failures name the settings as the user gave them: by flag, or by key and where it came from.
+        builder.Services.AddSingleton<ISettingNames>(configuration);
+        // With a journal, the journal is the record: a stdout that stops reading must never stall receiving, storing
+        // or acknowledging, so its lines are skipped (and counted) past the buffer. Without one, stdout is the only
+        // record: connections wait for it instead (docs/RELIABILITY.md). The container disposes the output after the
+        // service that uses it, so it is flushed last.
+        builder.Services.AddSingleton<IMessageSink>(services => new MessageOutput(StandardOutput.Open(), new MessageOutputOptions
         {
-            // AddSystemd registers the notifier only when systemd is the parent process; NOTIFY_SOCKET is what
-            // sd_notify(3) itself looks at (systemd-run --scope, a supervisor speaking the protocol, the tests).
-            builder.Services.TryAddSingleton<ISystemdNotifier, SystemdNotifier>();
-        }
-
-        // The server bounds its own stop with ShutdownTimeout; the host must not cut it shorter (default 30 s).
+            Format = configuration.Output,
+            WhenBehind = configuration.Settings.Journal.Enabled ? OutputBehind.Skip : OutputBehind.Wait,
+            LoggerFactory = services.GetRequiredService<ILoggerFactory>(),
+            MeterFactory = services.GetService<IMeterFactory>(),
+        }));
+        builder.Services.AddTalkServer(configuration.ServerConfiguration);
+        // The server bounds its own stop with ShutdownTimeout, and systemd's TimeoutStopSec is the backstop.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
-        builder.Services.AddSingleton(services => new TalkServerService(options, journalPath, configuration.Settings.Server.ToOutputFormat(),
-            services.GetRequiredService<ILoggerFactory>(), services.GetRequiredService<IHostApplicationLifetime>(),
-            services.GetService<IMeterFactory>(), services.GetService<ISystemdNotifier>()));
-        builder.Services.AddHostedService(services => services.GetRequiredService<TalkServerService>());
 
         var host = builder.Build();
         try
@@ -49,14 +53,22 @@ internal static class ServeHost
             var service = host.Services.GetRequiredService<TalkServerService>();
             var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
             using var stopOnSignal = shutdown.Register(lifetime.StopApplication);
-            await host.StartAsync(shutdown).ConfigureAwait(false);
+            try
+            {
+                await host.StartAsync(shutdown).ConfigureAwait(false);
+            }
+            catch (TalkSettingsException e)
+            {
+                throw new UserErrorException(ExitCode.Usage, e.Message, e); // a certificate file, named as the user gave it
+            }
+
             await host.WaitForShutdownAsync(CancellationToken.None).ConfigureAwait(false);
             await service.Running.ConfigureAwait(false); // rethrows why the server stopped, if it failed
             return (int)ExitCode.Success;
         }
         finally
         {
-            // Disposes the service: server, journal, then the output (flushed last).
+            // Disposes the service (server, journal, certificates), then the output (flushed last).
             await ((IAsyncDisposable)host).DisposeAsync().ConfigureAwait(false);
         }
     }

@@ -1,0 +1,72 @@
+using System.Net;
+using System.Text;
+using TcpTalk.Protocol;
+
+namespace TcpTalk.Hosting;
+
+/// <summary>
+/// Converts between the text of configuration values (appsettings.json, environment, flags) and the server's types.
+/// Each parser says what is wrong in words that follow the setting's name (<c>must be nul or line, not 'crlf'</c>).
+/// </summary>
+public static class SettingText
+{
+    /// <summary>A Try* parser with the sentence saying why <paramref name="text"/> cannot be used.</summary>
+    public delegate bool TryParser<T>(string text, out T value, out string? problem);
+
+    /// <summary>A duration in the grammar of <see cref="DurationText"/> (<c>5s</c>, <c>250ms</c>, <c>2m</c>, <c>00:00:05</c>).</summary>
+    public static bool TryParseDuration(string text, out TimeSpan value, out string? problem)
+    {
+        problem = DurationText.TryParse(text, out value) ? null : $"must be a duration ({DurationText.Examples}), not '{text}'";
+        return problem is null;
+    }
+
+    /// <summary><c>nul</c> or <c>line</c>.</summary>
+    public static bool TryParseFraming(string text, out FramingMode value, out string? problem)
+    {
+        problem = FramingModeNames.TryParse(text, out value) ? null : $"must be {string.Join(" or ", FramingModeNames.All)}, not '{text}'";
+        return problem is null;
+    }
+
+    /// <summary>An encoding by name: <c>utf-8</c>, <c>gbk</c>, <c>cp1252</c>... (one that keeps ASCII as single bytes).</summary>
+    public static bool TryParseEncoding(string text, out Encoding value, out string? problem)
+    {
+        problem = MessageText.TryGetEncoding(text, out value, out string? error) ? null : $"'{text}': {error}";
+        return problem is null;
+    }
+
+    /// <summary>A client network as <see cref="NetworkText"/> reads it, without host bits after the prefix.</summary>
+    public static bool TryParseNetwork(string text, out System.Net.IPNetwork value, out string? problem) =>
+        NetworkText.TryParse(text, maskHostBits: false, out value, out problem);
+
+    /// <summary>
+    /// A listen endpoint, <c>ADDR:PORT</c> (<c>127.0.0.1:9000</c>, <c>[::1]:9000</c>, <c>*:9000</c>); host names are not
+    /// resolved. The wording is shared with <c>tcptalk serve --listen</c>.
+    /// </summary>
+    public static bool TryParseEndpoint(string text, out IPEndPoint value, out string? problem)
+    {
+        value = new IPEndPoint(IPAddress.None, 0);
+        if (!HostAndPort.TryParse(text, -1, out var parsed, out problem))
+        {
+            return false;
+        }
+
+        if (parsed.Port < 0)
+        {
+            problem = $"give a port, e.g. {parsed.Host}:{HostAndPort.DefaultPort}";
+            return false;
+        }
+
+        var address = parsed.Host == "*" ? IPAddress.IPv6Any : parsed.Address;
+        if (address is null)
+        {
+            problem = $"'{parsed.Host}' is not an IP address (host names are not resolved here)";
+            return false;
+        }
+
+        value = new IPEndPoint(address, parsed.Port);
+        return true;
+    }
+
+    /// <summary>An endpoint as <see cref="TryParseEndpoint"/> reads it back.</summary>
+    public static string FormatEndpoint(IPEndPoint endpoint) => endpoint.ToString();
+}

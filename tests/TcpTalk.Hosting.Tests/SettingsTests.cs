@@ -1,0 +1,91 @@
+using Microsoft.Extensions.Configuration;
+using TcpTalk.Server;
+
+namespace TcpTalk.Hosting.Tests;
+
+/// <summary>Binding and checking <see cref="TalkServerSettings"/>: every problem is a key and a sentence, never an exception from the binder.</summary>
+public sealed class SettingsTests
+{
+    [Fact]
+    public void ValuesAreBoundIntoTheServerOptionsWithDurationsInTheOneGrammar()
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Server:Port", "9000"), ("Server:IdleTimeout", "90s"), ("Server:Framing", "LINE"),
+            ("Server:Allow:0", "10.0.0.0/8"), ("Journal:Path", "x.db"), ("Tls:HandshakeTimeout", "00:00:03")));
+
+        Assert.Empty(settings.FindProblems());
+        var options = settings.Server.ToOptions();
+        Assert.Equal(9000, options.Port);
+        Assert.Equal(TimeSpan.FromSeconds(90), options.IdleTimeout);
+        Assert.Equal(TcpTalk.Protocol.FramingMode.Line, options.Framing);
+        Assert.Equal("10.0.0.0/8", Assert.Single(options.Allow).ToString());
+        Assert.Equal("x.db", settings.Journal.Path);
+        Assert.Equal("3s", settings.Tls.HandshakeTimeout);
+        Assert.Equal("90s", settings.Server.IdleTimeout);
+    }
+
+    [Theory]
+    [InlineData("Server:Port", "70000", "Server:Port must be between 0 and 65535, not 70000")]
+    [InlineData("Server:MaxConnections", "lots", "Server:MaxConnections must be a whole number, not 'lots'")]
+    [InlineData("Server:Framing", "crlf", "Server:Framing must be nul or line, not 'crlf'")]
+    [InlineData("Server:IdleTimeout", "soon", "Server:IdleTimeout must be a duration (5s, 250ms, 2m), not 'soon'")]
+    [InlineData("Server:ShutdownTimeout", "7200", "Server:ShutdownTimeout must be between 0 and 1 hour, not 7200")]
+    [InlineData("Server:KeepAliveTime", "500ms", "Server:KeepAliveTime must be 0 (off) or at least 1 second, not 500ms")]
+    [InlineData("Server:Allow:0", "10.1.2.3/8", "Server:Allow '10.1.2.3/8': bits are set after the /8 prefix (did you mean 10.0.0.0/8?)")]
+    [InlineData("Journal:Enabled", "maybe", "Journal:Enabled must be true or false, not 'maybe'")]
+    [InlineData("Server:Prot", "1", "Server:Prot is not a setting (the Server section has Port, Listen, Greeting, ")]
+    [InlineData("Tls:Key", "server.key", "Tls:Key needs Tls:Certificate (the server's certificate)")]
+    public void AValueThatCannotBeUsedIsOneProblemNamingItsKey(string key, string value, string expected)
+    {
+        var settings = TalkServerSettings.Bind(Configuration((key, value)));
+
+        var problem = Assert.Single(settings.FindProblems());
+        Assert.StartsWith(expected, problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AcknowledgementsWithoutTheJournalPointAtTheSettingToDrop()
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Server:Acknowledge", "true"), ("Journal:Enabled", "false")));
+
+        var problem = Assert.Single(settings.FindProblems(new SettingKeyNames("TcpTalk")));
+        Assert.Equal("Server:Acknowledge", problem.Key);
+        Assert.Equal("needs the journal: acknowledgements carry the journal id of a stored message (drop TcpTalk:Journal:Enabled=false)", problem.Problem);
+    }
+
+    [Fact]
+    public void OtherSectionsAndTheApplicationsOwnKeysAreLeftAlone()
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Other:Tool", "x"), ("Server:Output", "json"), ("Logging:LogLevel:Default", "Debug")),
+            applicationKeys: ["Server:Output"]);
+
+        Assert.Empty(settings.FindProblems());
+    }
+
+    [Fact]
+    public void OptionsReportFactsAndTheLibrarysExceptionIsBuiltFromTheFirst()
+    {
+        var options = new TalkServerOptions { Port = 70000, IdleTimeout = TimeSpan.FromDays(2) };
+
+        var problems = options.FindProblems();
+        Assert.Equal(["Port", "IdleTimeout"], problems.Select(p => p.Property));
+        Assert.Equal(70000, problems[0].Value);
+        Assert.True(problems[0].IsOutOfRange);
+        Assert.Equal("must be between 0 and 65535", problems[0].Requirement);
+        Assert.Equal("IdleTimeout is 48h; it must be between 0 (no limit) and 1 day", problems[1].Message);
+        Assert.Equal("Port is 70000; it must be between 0 and 65535", Assert.Throws<ArgumentException>(options.Validate).Message);
+    }
+
+    [Fact]
+    public void TheKeysAreThePropertiesOfTheSettings()
+    {
+        Assert.Contains("Server:MaxConnectionsPerAddress", TalkSettingKeys.All);
+        Assert.Contains("Tls:HandshakeTimeout", TalkSettingKeys.All);
+        Assert.True(TalkSettingKeys.IsList("server:allow"));
+        Assert.Equal("Server:Listen", TalkSettingKeys.ListOf("SERVER:LISTEN:3"));
+        Assert.Null(TalkSettingKeys.ListOf("Server:Port"));
+        Assert.Equal("Journal:Path", TalkSettingKeys.Canonical("journal:path"));
+    }
+
+    internal static IConfiguration Configuration(params (string Key, string Value)[] values) =>
+        new ConfigurationBuilder().AddInMemoryCollection(values.Select(v => new KeyValuePair<string, string?>(v.Key, v.Value))).Build();
+}
