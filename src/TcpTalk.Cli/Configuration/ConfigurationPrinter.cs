@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
+using TcpTalk.Messages;
 using TcpTalk.Server;
 
 namespace TcpTalk.Cli.Configuration;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Logging;
 using TcpTalk.Hosting;
+using TcpTalk.Messages;
 using TcpTalk.Server;
 
 namespace TcpTalk.Cli.Configuration;
