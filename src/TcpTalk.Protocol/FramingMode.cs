@@ -31,6 +31,9 @@ public static class FramingModeNames
     /// <summary>The names accepted by <see cref="TryParse"/>: <c>nul</c>, <c>line</c>, <c>octet</c>, <c>u16be</c>, <c>u32be</c>.</summary>
     public static IReadOnlyList<string> All { get; } = ["nul", "line", "octet", "u16be", "u32be"];
 
+    /// <summary><see cref="All"/> as a sentence lists them: <c>nul, line, octet, u16be or u32be</c>.</summary>
+    public static string AllText { get; } = string.Join(", ", All.Take(All.Count - 1)) + " or " + All[^1];
+
     /// <summary>
     /// Parses one of <see cref="All"/> (case-insensitive; <c>lf</c> is accepted for <c>line</c>,
     /// <c>octet-counted</c> for <c>octet</c>).

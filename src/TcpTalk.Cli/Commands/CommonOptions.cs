@@ -90,7 +90,7 @@ internal sealed class CommonOptions
             return mode;
         }
 
-        result.AddError($"--framing must be {string.Join(", ", FramingModeNames.All.SkipLast(1))} or {FramingModeNames.All[^1]}, not '{text}'");
+        result.AddError($"--framing must be {FramingModeNames.AllText}, not '{text}'");
         return default;
     }
 
