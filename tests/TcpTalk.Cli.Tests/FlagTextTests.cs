@@ -8,11 +8,11 @@ namespace TcpTalk.Cli.Tests;
 public class FlagTextTests
 {
     [Theory]
-    [InlineData(0, "0")]
+    [InlineData(0, "0s")]
     [InlineData(250, "250ms")]
-    [InlineData(1_500, "1.5s")]
+    [InlineData(1_500, "1500ms")]
     [InlineData(5_000, "5s")]
-    [InlineData(60_000, "60s")]
+    [InlineData(60_000, "1m")]
     [InlineData(90_000, "90s")]
     [InlineData(120_000, "2m")]
     [InlineData(150_000, "150s")]
@@ -36,7 +36,7 @@ public class FlagTextTests
     {
         var time = TimeSpan.FromMilliseconds(milliseconds);
 
-        Assert.True(Duration.TryParse(FlagText.Duration(time), out var parsed), FlagText.Duration(time));
+        Assert.True(DurationText.TryParse(FlagText.Duration(time), out var parsed), FlagText.Duration(time));
         Assert.Equal(time, parsed);
     }
 

@@ -56,7 +56,7 @@ public class InteractiveSendTests
         await terminal.TypeAsync("before\n");
 
         // Nothing typed: the close must be shown anyway, within the idle timeout and a margin.
-        await terminal.WaitForAsync("tcptalk: server closed the idle connection (no complete message for 1 s (idle timeout)); the next line reconnects\n",
+        await terminal.WaitForAsync("tcptalk: server closed the idle connection (no complete message for 1s (idle timeout)); the next line reconnects\n",
             timeout: TimeSpan.FromSeconds(10));
         await terminal.TypeAsync("after\n");
         await terminal.WaitForAsync("reconnected to 127.0.0.1");

@@ -271,7 +271,7 @@ public class SendTests
             // A TLS server says nothing until the client starts TLS: the greeting wait ends, with the hint.
             var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--timeout", "500ms", $"127.0.0.1:{server.Port}", "x"]);
             Assert.Equal(5, code);
-            Assert.Equal([$"tcptalk: connected to 127.0.0.1:{server.Port} but no greeting arrived within 500 ms (a TLS server waits for the client to start TLS: if it is one, add --tls)"], stderr);
+            Assert.Equal([$"tcptalk: connected to 127.0.0.1:{server.Port} but no greeting arrived within 500ms (a TLS server waits for the client to start TLS: if it is one, add --tls)"], stderr);
         }
         finally
         {

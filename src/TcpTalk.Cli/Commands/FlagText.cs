@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
+using TcpTalk.Protocol;
 
 namespace TcpTalk.Cli.Commands;
 
@@ -11,7 +12,7 @@ namespace TcpTalk.Cli.Commands;
 internal static class FlagText
 {
     /// <summary>
-    /// The flag spelling of <paramref name="value"/>, chosen by its type: a duration as <c>Duration</c> writes it, an
+    /// The flag spelling of <paramref name="value"/>, chosen by its type: a duration as <see cref="DurationText.Format"/> writes it, an
     /// encoding by its web name, an enum member by its name in lower case (words joined by '-'), a number in the
     /// invariant culture; null when there is nothing to show (null, an empty list).
     /// </summary>
@@ -28,36 +29,8 @@ internal static class FlagText
         _ => value.ToString(),
     };
 
-    /// <summary>
-    /// A duration as the duration flags parse it (see <c>Duration.TryParse</c>): <c>0</c>, <c>250ms</c>, <c>1.5s</c>,
-    /// seconds up to <c>99s</c> (so <c>60s</c> as the docs write it), then whole minutes (<c>2m</c>) or hours.
-    /// </summary>
-    /// <remarks>
-    /// Not <c>DurationText.Format</c>: that one writes sentences (<c>5 s</c>, with a space), which the flags reject.
-    /// </remarks>
-    public static string Duration(TimeSpan time)
-    {
-        if (time == TimeSpan.Zero)
-        {
-            return "0";
-        }
-
-        double seconds = time.TotalSeconds;
-        if (seconds < 1)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{time.TotalMilliseconds:0.###}ms");
-        }
-
-        if (seconds < 100 || seconds % 60 != 0)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"{seconds:0.###}s");
-        }
-
-        double minutes = seconds / 60;
-        return minutes < 100 || minutes % 60 != 0
-            ? string.Create(CultureInfo.InvariantCulture, $"{minutes:0}m")
-            : string.Create(CultureInfo.InvariantCulture, $"{minutes / 60:0}h");
-    }
+    /// <summary>A duration as every duration flag parses it: the one formatter, <see cref="DurationText.Format"/>.</summary>
+    public static string Duration(TimeSpan time) => DurationText.Format(time);
 
     /// <summary><c>Nul</c> becomes <c>nul</c>, <c>HoldOpen</c> becomes <c>hold-open</c>.</summary>
     public static string EnumName(string name)

@@ -37,7 +37,7 @@ public class MessageLineWriterTests
         var unjournaled = new MessageRecord(0, s_at, local, 9000, client, 40001, 8, MessageEncodings.Utf8, "a\"b"u8);
         Assert.Equal(
             "{\"id\":null,\"received_at\":\"2024-05-01T12:30:15.123456Z\",\"local_address\":\"::1\",\"local_port\":9000,"
-            + "\"client_address\":\"2001:db8::5\",\"client_port\":40001,\"connection_id\":8,\"code_page\":65001,\"text\":\"a\\u0022b\",\"raw\":\"YSJi\"}",
+            + "\"client_address\":\"2001:db8::5\",\"client_port\":40001,\"connection_id\":8,\"code_page\":65001,\"text\":\"a\\\"b\",\"raw\":\"YSJi\"}",
             MessageLineWriter.FormatLine(unjournaled, MessageOutputFormat.Json));
 
         // A journal row: its stored text and code page win over decoding again (the code page may be unknown here).

@@ -52,7 +52,7 @@ public class MessageOutputTests
             "{\"id\":41,\"received_at\":\"2026-11-25T15:04:05.678000Z\",\"local_address\":\"127.0.0.1\",\"local_port\":12345," +
             "\"client_address\":\"10.1.2.3\",\"client_port\":5000,\"connection_id\":7,\"code_page\":65001,\"text\":\"tab\\there\",\"raw\":\"dGFiCWhlcmU=\"}\n" +
             "{\"id\":42,\"received_at\":\"2026-11-25T15:04:05.678000Z\",\"local_address\":\"127.0.0.1\",\"local_port\":12345," +
-            "\"client_address\":\"10.1.2.3\",\"client_port\":5000,\"connection_id\":7,\"code_page\":65001,\"text\":\"\\uFFFD\",\"raw\":\"/w==\"}\n",
+            "\"client_address\":\"10.1.2.3\",\"client_port\":5000,\"connection_id\":7,\"code_page\":65001,\"text\":\"\uFFFD\",\"raw\":\"/w==\"}\n",
             Encoding.UTF8.GetString(stream.ToArray()));
     }
 
