@@ -7,7 +7,8 @@ namespace TcpTalk.Fuzz;
 /// Drives a <see cref="MessageFramer"/> over a stream cut into reads and checks, at every step, what must always
 /// hold: a message within the limit and free of the terminator, a frame ending at the first terminator, fewer than
 /// <see cref="MessageFramer.MaxFrameBytes"/> bytes held without a message, and no exception but
-/// <see cref="MessageTooLongException"/> naming the limit. A broken property throws <see cref="InvariantViolationException"/>.
+/// <see cref="MessageTooLongException"/> naming the limit (or, length-prefixed, <see cref="MalformedFrameException"/>).
+/// In the length-prefixed framings a frame is its header, which must announce the message's length, and the message. A broken property throws <see cref="InvariantViolationException"/>.
 /// Used by the fuzz targets and by the framer's unit tests.
 /// </summary>
 public static class FramerFeeds
@@ -27,10 +28,10 @@ public static class FramerFeeds
                 pending.AddRange(chunk);
                 var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(pending);
                 int consumed = 0;
-                while (framer.TryReadMessage(span[consumed..], out int length, out int frame))
+                while (framer.TryReadMessage(span[consumed..], out int start, out int length, out int frame))
                 {
-                    CheckFrame(framer, span[consumed..], length, frame, data);
-                    messages.Add(span.Slice(consumed, length).ToArray());
+                    CheckFrame(framer, span[consumed..], start, length, frame, data);
+                    messages.Add(span.Slice(consumed + start, length).ToArray());
                     consumed += frame;
                 }
 
@@ -54,6 +55,11 @@ public static class FramerFeeds
         {
             CheckTooLong(framer, e, data);
             return new Split(messages, TooLong: true);
+        }
+        catch (MalformedFrameException e)
+        {
+            CheckMalformed(framer, e, data);
+            return new Split(messages, TooLong: false, Malformed: true);
         }
 
         return new Split(messages, TooLong: false);
@@ -91,7 +97,8 @@ public static class FramerFeeds
                 pending = ChainedSegment.Sequence(parts);
                 while (framer.TryReadMessage(ref pending, out var message))
                 {
-                    InvariantViolationException.Check(message.Length <= framer.MaxMessageBytes && message.PositionOf(framer.TerminatorByte) is null,
+                    InvariantViolationException.Check(message.Length <= framer.MaxMessageBytes
+                        && (framer.Mode.IsLengthPrefixed() || message.PositionOf(framer.TerminatorByte) is null),
                         $"sequence reader returned a message of {message.Length} bytes, limit {framer.MaxMessageBytes}, or one holding the terminator", data);
                     messages.Add(message.ToArray());
                 }
@@ -117,18 +124,49 @@ public static class FramerFeeds
             CheckTooLong(framer, e, data);
             return new Split(messages, TooLong: true);
         }
+        catch (MalformedFrameException e)
+        {
+            CheckMalformed(framer, e, data);
+            return new Split(messages, TooLong: false, Malformed: true);
+        }
 
         return new Split(messages, TooLong: false);
     }
 
-    private static void CheckFrame(MessageFramer framer, ReadOnlySpan<byte> buffer, int length, int frame, byte[]? data)
+    private static void CheckFrame(MessageFramer framer, ReadOnlySpan<byte> buffer, int start, int length, int frame, byte[]? data)
     {
+        if (framer.Mode.IsLengthPrefixed())
+        {
+            CheckCountedFrame(framer, buffer, start, length, frame, data);
+            return;
+        }
+
+        InvariantViolationException.Check(start == 0, $"a delimited frame's message starts at {start}", data);
         int most = length + (framer.Mode == FramingMode.Line ? 2 : 1);
         InvariantViolationException.Check(length >= 0 && length <= framer.MaxMessageBytes && frame > length && frame <= most && frame <= buffer.Length,
             $"span reader returned message {length} / frame {frame} bytes from {buffer.Length}, limit {framer.MaxMessageBytes}", data);
         InvariantViolationException.Check(buffer[frame - 1] == framer.TerminatorByte && !buffer[..length].Contains(framer.TerminatorByte),
             "span reader's frame does not end at the first terminator", data);
     }
+
+    private static void CheckCountedFrame(MessageFramer framer, ReadOnlySpan<byte> buffer, int start, int length, int frame, byte[]? data)
+    {
+        InvariantViolationException.Check(length >= 0 && length <= framer.MaxMessageBytes && start > 0 && start <= framer.MaxHeaderBytes
+            && frame == start + length && frame <= buffer.Length,
+            $"span reader returned header {start} / message {length} / frame {frame} bytes from {buffer.Length}, limit {framer.MaxMessageBytes}", data);
+        long announced = framer.Mode switch
+        {
+            FramingMode.U16BE => System.Buffers.Binary.BinaryPrimitives.ReadUInt16BigEndian(buffer),
+            FramingMode.U32BE => System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(buffer),
+            _ => buffer[start - 1] == (byte)' ' && buffer[0] != (byte)'0'
+                && System.Buffers.Text.Utf8Parser.TryParse(buffer[..(start - 1)], out long value, out int used) && used == start - 1 ? value : -1,
+        };
+        InvariantViolationException.Check(announced == length, $"header announces {announced} bytes, the reader returned {length}", data);
+    }
+
+    private static void CheckMalformed(MessageFramer framer, MalformedFrameException e, byte[]? data) =>
+        InvariantViolationException.Check(framer.Mode.IsLengthPrefixed() && e.Message.Length <= 120 + 4 * ProtocolException.MaxQuotedBytes,
+            $"malformed-frame error from {framer.Mode} framing in {e.Message.Length} characters", data);
 
     private static void CheckTooLong(MessageFramer framer, MessageTooLongException e, byte[]? data) =>
         InvariantViolationException.Check(e.Limit == framer.MaxMessageBytes && e.Message.Length <= 120 + 4 * ProtocolException.MaxQuotedBytes,

@@ -12,10 +12,18 @@ internal readonly ref struct FuzzInput
     /// <summary>The limits a framer is tried with: tiny ones hit the boundaries, the default is what servers run.</summary>
     private static readonly int[] s_limits = [1, 2, 3, 5, 8, 16, 128, MessageFramer.DefaultMaxMessageBytes];
 
-    public FuzzInput(ReadOnlySpan<byte> data)
+    /// <summary>
+    /// Reads the configuration. With <paramref name="countedFramings"/> a first byte of 0x40 to 0x9F picks a
+    /// length-prefixed framing instead (octet, u16be, u32be by its high nibble); every other byte keeps its old meaning,
+    /// so older seeds still mean what they meant.
+    /// </summary>
+    public FuzzInput(ReadOnlySpan<byte> data, bool countedFramings = false)
     {
         byte config = data.Length > 0 ? data[0] : (byte)0;
-        Mode = (config & 1) == 0 ? FramingMode.Nul : FramingMode.Line;
+        int selector = config >> 4;
+        Mode = countedFramings && selector is >= 4 and <= 9
+            ? (FramingMode)((int)FramingMode.Octet + ((selector - 4) % 3))
+            : (config & 1) == 0 ? FramingMode.Nul : FramingMode.Line;
         Limit = s_limits[(config >> 1) % s_limits.Length];
         CutSeed = data.Length > 1 ? data[1] : (byte)0;
         Stream = data.Length > 2 ? data[2..] : default;

@@ -8,7 +8,8 @@ namespace TcpTalk.Fuzz;
 /// <summary>
 /// Fuzzes what the client does with the bytes a (possibly hostile) server sends: <see cref="FrameReader"/> over reads
 /// of random sizes must return the frames <see cref="ReferenceSplitter"/> finds, then null, or
-/// <see cref="MessageTooLongException"/> exactly when the reference says too long; each frame then goes through
+/// <see cref="MessageTooLongException"/> exactly when the reference says too long (<see cref="MalformedFrameException"/>
+/// exactly when it says malformed, in the length-prefixed framings); each frame then goes through
 /// <see cref="ServerReply.TryParseError"/> (the sentence must be safe to print) and <see cref="ServerReply.TryParseAck"/>
 /// (the id must be positive and be what the digits say).
 /// </summary>
@@ -16,11 +17,12 @@ internal static class ReplyTarget
 {
     public static void Run(byte[] data)
     {
-        var input = new FuzzInput(data);
+        var input = new FuzzInput(data, countedFramings: true);
         var expected = input.Reference();
         var reader = new FrameReader(new ChunkedStream(input.Chunks()), input.CreateFramer());
         var frames = new List<byte[]>();
         bool tooLong = false;
+        bool malformed = false;
         try
         {
             // Bounded: every frame consumes at least one byte, and the reference has as many as there are.
@@ -42,8 +44,12 @@ internal static class ReplyTarget
             InvariantViolationException.Check(e.Limit == input.Limit, $"too-long error names limit {e.Limit}, not {input.Limit}", data);
             tooLong = true;
         }
+        catch (MalformedFrameException)
+        {
+            malformed = true;
+        }
 
-        var actual = new Split(frames, tooLong);
+        var actual = new Split(frames, tooLong, malformed);
         InvariantViolationException.Check(actual.SameAs(expected),
             $"{input.Mode} limit {input.Limit}: FrameReader read {actual}, reference {expected}", data);
     }

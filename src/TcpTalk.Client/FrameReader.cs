@@ -23,6 +23,7 @@ internal sealed class FrameReader(Stream stream, MessageFramer framer)
 
     /// <summary>The next frame's payload, or null at a clean end of stream. An unterminated tail at EOF is a final frame.</summary>
     /// <exception cref="MessageTooLongException">The frame is longer than the framer's limit.</exception>
+    /// <exception cref="MalformedFrameException">A length-prefixed framing's header is not a length, or the stream ended inside a frame.</exception>
     /// <exception cref="SocketException">The connection was reset or failed.</exception>
     /// <exception cref="IOException">The TLS session broke (a TLS alert, a corrupt record).</exception>
     public async ValueTask<byte[]?> ReadFrameAsync(CancellationToken cancellationToken)
@@ -30,9 +31,9 @@ internal sealed class FrameReader(Stream stream, MessageFramer framer)
         while (true)
         {
             var pending = _buffer.AsSpan(_start, _end - _start);
-            if (framer.TryReadMessage(pending, out int length, out int frame))
+            if (framer.TryReadMessage(pending, out int at, out int length, out int frame))
             {
-                byte[] payload = pending[..length].ToArray();
+                byte[] payload = pending.Slice(at, length).ToArray();
                 _start += frame;
                 return payload;
             }

@@ -36,6 +36,10 @@ internal static class GreetingReader
         {
             throw new ProtocolException($"greeting from {target} is longer than {e.Limit} bytes (the limit); is this a TcpTalk server with {options.Framing.ToName()} framing?", e);
         }
+        catch (MalformedFrameException e)
+        {
+            throw new ProtocolException($"greeting from {target} is not a {options.Framing.ToName()} frame ({e.Message}); is this a TcpTalk server with {options.Framing.ToName()} framing?", e);
+        }
         catch (SocketException e) when (PeerErrors.MeanPeerGone(e.SocketErrorCode))
         {
             throw (Exception?)handshake?.RefusedAfterHandshake(e) ?? new ServerClosedException($"{target} reset the connection before sending a greeting", e);

@@ -161,6 +161,10 @@ internal sealed class ServerFrameWatcher : IAsyncDisposable
         {
             throw new ProtocolException($"server sent a frame longer than {e.Limit} bytes", e);
         }
+        catch (MalformedFrameException e)
+        {
+            throw new ProtocolException($"server sent a malformed frame: {e.Message}", e);
+        }
         catch (IOException e) when (_tls)
         {
             ServerClosed();

@@ -6,7 +6,7 @@ namespace TcpTalk.Hosting;
 
 /// <summary>
 /// Converts between the text of configuration values (appsettings.json, environment, flags) and the server's types.
-/// Each parser says what is wrong in words that follow the setting's name (<c>must be nul or line, not 'crlf'</c>).
+/// Each parser says what is wrong in words that follow the setting's name (<c>must be nul, line, octet, u16be or u32be, not 'crlf'</c>).
 /// </summary>
 public static class SettingText
 {
@@ -20,10 +20,10 @@ public static class SettingText
         return problem is null;
     }
 
-    /// <summary><c>nul</c> or <c>line</c>.</summary>
+    /// <summary>One of <see cref="FramingModeNames.All"/>: <c>nul</c>, <c>line</c>, <c>octet</c>, <c>u16be</c>, <c>u32be</c>.</summary>
     public static bool TryParseFraming(string text, out FramingMode value, out string? problem)
     {
-        problem = FramingModeNames.TryParse(text, out value) ? null : $"must be {string.Join(" or ", FramingModeNames.All)}, not '{text}'";
+        problem = FramingModeNames.TryParse(text, out value) ? null : $"must be {FramingModeNames.AllText}, not '{text}'";
         return problem is null;
     }
 

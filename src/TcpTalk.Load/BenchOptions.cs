@@ -66,6 +66,23 @@ public sealed class BenchOptions
     /// <summary>Stream mode: how long to wait for the server's close after the last message. Default 30 s (tcpload's).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>The byte that ends a greeting and every message.</summary>
+    /// <summary>The byte that ends a greeting and every message (delimited framings only).</summary>
     internal byte Terminator => Framing == FramingMode.Line ? (byte)'\n' : (byte)0;
+
+    /// <summary>Bytes one message takes on the wire: the message and its terminator, or its length header and the message.</summary>
+    internal int FrameBytes => MessageBytes + Framing switch
+    {
+        FramingMode.Octet => MessageBytes.ToString(System.Globalization.CultureInfo.InvariantCulture).Length + 1,
+        FramingMode.U16BE => 2,
+        FramingMode.U32BE => 4,
+        _ => 1,
+    };
+
+    /// <summary>Why these options cannot run, or null: the length-prefixed framings are for stream and hold mode only.</summary>
+    public string? FramingProblem() => Framing.IsLengthPrefixed() switch
+    {
+        true when Mode == BenchMode.Session => $"--framing {Framing.ToName()} is for stream and hold mode; session mode frames with nul or line",
+        true when Framing == FramingMode.U16BE && MessageBytes > ushort.MaxValue => $"--framing u16be carries at most {ushort.MaxValue} bytes, not --message-bytes {MessageBytes}",
+        _ => null,
+    };
 }

@@ -28,7 +28,7 @@ public sealed class BenchResult
     /// <summary>Payload bytes per message (<see cref="BenchOptions.MessageBytes"/>); hold mode sends none.</summary>
     public required int MessageBytes { get; init; }
 
-    /// <summary>The framing: <c>nul</c> or <c>line</c>.</summary>
+    /// <summary>The framing as <c>--framing</c> spells it: <c>nul</c>, <c>line</c>, <c>octet</c>, <c>u16be</c> or <c>u32be</c>.</summary>
     public required string Framing { get; init; }
 
     /// <summary>Whether the load went over TLS.</summary>

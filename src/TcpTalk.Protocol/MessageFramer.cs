@@ -8,48 +8,114 @@ namespace TcpTalk.Protocol;
 /// </summary>
 /// <remarks>
 /// Decisions (docs/PROTOCOL.md has the full table):
-/// an empty message (a terminator right after the previous one) is a message of zero bytes;
+/// in the delimited framings (<see cref="FramingMode.Nul"/>, <see cref="FramingMode.Line"/>) an empty message (a terminator right after the previous one) is a message of zero bytes;
 /// in <see cref="FramingMode.Line"/> a CR directly before the LF is dropped and the limit counts the bytes before it;
 /// a non-empty unterminated tail at a clean end of stream is a final message (<see cref="TryReadFinalMessage(ReadOnlySpan{byte}, out int)"/>).
+/// In the length-prefixed framings (<see cref="FramingModeNames.IsLengthPrefixed"/>) the message follows its header,
+/// so readers take it at <c>messageStart</c>; a header over the limit is refused before the body arrives; a zero
+/// length is an empty message (u16be, u32be; octet counting has no zero); a non-empty tail at end of stream is a frame
+/// cut short (<see cref="MalformedFrameException"/>).
 /// </remarks>
 public sealed class MessageFramer
 {
     /// <summary>The default for <see cref="MaxMessageBytes"/>: 65536 bytes.</summary>
     public const int DefaultMaxMessageBytes = 64 * 1024;
 
+    /// <summary>The most bytes any framing adds to a message of any length: an octet-counted header of ten digits and a space.</summary>
+    public const int MaxFrameOverheadBytes = LengthPrefix.MaxHeaderBytes;
+
     /// <summary>The largest accepted value for <see cref="MaxMessageBytes"/>: 1 GiB.</summary>
     public const int MaxAllowedMessageBytes = 1 << 30;
 
     private readonly byte _terminator;
+    private readonly bool _prefixed;
 
     /// <summary>Creates a framer for <paramref name="mode"/> that refuses messages longer than <paramref name="maxMessageBytes"/>.</summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxMessageBytes"/> is below 1 or above 1 GiB.</exception>
     public MessageFramer(FramingMode mode = FramingMode.Nul, int maxMessageBytes = DefaultMaxMessageBytes)
     {
-        if (mode is not (FramingMode.Nul or FramingMode.Line))
+        if (mode is not (FramingMode.Nul or FramingMode.Line) && !mode.IsLengthPrefixed())
         {
-            throw new ArgumentOutOfRangeException(nameof(mode), mode, "framing must be nul or line");
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "framing must be nul, line, octet, u16be or u32be");
         }
 
         ArgumentOutOfRangeException.ThrowIfLessThan(maxMessageBytes, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxMessageBytes, MaxAllowedMessageBytes);
         Mode = mode;
         MaxMessageBytes = maxMessageBytes;
-        _terminator = mode == FramingMode.Nul ? (byte)0 : (byte)'\n';
-        MaxFrameBytes = maxMessageBytes + (mode == FramingMode.Line ? 2 : 1);
+        _prefixed = mode.IsLengthPrefixed();
+        if (_prefixed)
+        {
+            // u16be cannot announce more than 65535, whatever the limit says.
+            MaxMessageBytes = mode == FramingMode.U16BE ? Math.Min(maxMessageBytes, ushort.MaxValue) : maxMessageBytes;
+            MaxHeaderBytes = LengthPrefix.MaxHeaderLength(mode, MaxMessageBytes);
+            MaxFrameBytes = MaxHeaderBytes + MaxMessageBytes;
+        }
+        else
+        {
+            _terminator = mode == FramingMode.Nul ? (byte)0 : (byte)'\n';
+            MaxHeaderBytes = 0;
+            MaxFrameBytes = maxMessageBytes + (mode == FramingMode.Line ? 2 : 1);
+        }
     }
 
     /// <summary>The framing this framer reads and writes.</summary>
     public FramingMode Mode { get; }
 
-    /// <summary>The longest message accepted, in bytes, terminator (and a dropped CR) not counted.</summary>
+    /// <summary>
+    /// The longest message accepted, in bytes, terminator (and a dropped CR) or length header not counted. In
+    /// <see cref="FramingMode.U16BE"/> at most 65535, the most its header can announce.
+    /// </summary>
     public int MaxMessageBytes { get; }
 
-    /// <summary>The most bytes one complete frame can occupy: the message, a CR in line mode, and the terminator.</summary>
+    /// <summary>
+    /// The most bytes one complete frame can occupy: the message, a CR in line mode, and the terminator; or the
+    /// longest length header and the message.
+    /// </summary>
     public int MaxFrameBytes { get; }
 
+    /// <summary>The longest length header (0 in the delimited framings): 2, 4, or the limit's digits and a space.</summary>
+    public int MaxHeaderBytes { get; }
+
+    /// <summary>The most bytes <see cref="WriteFrameInto"/> adds to a message: header or terminator.</summary>
+    public int MaxOverheadBytes => _prefixed ? MaxHeaderBytes : 1;
+
     /// <summary>The terminator byte: 0x00 or 0x0A.</summary>
-    public byte TerminatorByte => _terminator;
+    /// <exception cref="InvalidOperationException">The framing is length-prefixed and has no terminator.</exception>
+    public byte TerminatorByte => _prefixed
+        ? throw new InvalidOperationException($"{Mode.ToName()} framing has no terminator byte")
+        : _terminator;
+
+    /// <summary>
+    /// Looks for one complete frame at the start of <paramref name="buffer"/>; the message is
+    /// <c>buffer.Slice(messageStart, messageLength)</c>. Returns false, without throwing, when more bytes are needed.
+    /// Works in every framing (<paramref name="messageStart"/> is 0 in the delimited ones).
+    /// </summary>
+    /// <param name="buffer">Received bytes not yet consumed.</param>
+    /// <param name="messageStart">Where the message starts in <paramref name="buffer"/>: after the length header.</param>
+    /// <param name="messageLength">The message's length in bytes, without header, terminator and dropped CR.</param>
+    /// <param name="frameLength">How many bytes of <paramref name="buffer"/> the frame occupies (consume these).</param>
+    /// <exception cref="MessageTooLongException">The message is over the limit: the connection cannot resynchronise.</exception>
+    /// <exception cref="MalformedFrameException">An octet-counted header is not a length.</exception>
+    public bool TryReadMessage(ReadOnlySpan<byte> buffer, out int messageStart, out int messageLength, out int frameLength)
+    {
+        if (!_prefixed)
+        {
+            messageStart = 0;
+            return TryReadMessage(buffer, out messageLength, out frameLength);
+        }
+
+        var head = buffer.Length > MaxHeaderBytes ? buffer[..MaxHeaderBytes] : buffer;
+        if (LengthPrefix.TryRead(Mode, head, MaxMessageBytes, out messageStart, out messageLength)
+            && buffer.Length - messageStart >= messageLength)
+        {
+            frameLength = messageStart + messageLength;
+            return true;
+        }
+
+        messageStart = messageLength = frameLength = 0;
+        return false;
+    }
 
     /// <summary>
     /// Looks for one complete message at the start of <paramref name="buffer"/>.
@@ -59,8 +125,14 @@ public sealed class MessageFramer
     /// <param name="messageLength">The message's length in bytes, without terminator and dropped CR.</param>
     /// <param name="frameLength">How many bytes of <paramref name="buffer"/> the frame occupies (consume these).</param>
     /// <exception cref="MessageTooLongException">No terminator within the limit: the connection cannot resynchronise.</exception>
+    /// <exception cref="InvalidOperationException">The framing is length-prefixed: use the overload with <c>messageStart</c>.</exception>
     public bool TryReadMessage(ReadOnlySpan<byte> buffer, out int messageLength, out int frameLength)
     {
+        if (_prefixed)
+        {
+            throw new InvalidOperationException($"{Mode.ToName()} framing puts a header before the message: call the overload with messageStart");
+        }
+
         // Only the first MaxFrameBytes can hold a legal terminator, so a huge buffer is never scanned past that.
         var window = buffer.Length > MaxFrameBytes ? buffer[..MaxFrameBytes] : buffer;
         int index = window.IndexOf(_terminator);
@@ -85,12 +157,18 @@ public sealed class MessageFramer
     /// Returns false when the tail is empty. Call only after <see cref="TryReadMessage(ReadOnlySpan{byte}, out int, out int)"/> returned false.
     /// </summary>
     /// <exception cref="MessageTooLongException">The tail is longer than the limit.</exception>
+    /// <exception cref="MalformedFrameException">Length-prefixed framing and a non-empty tail: a frame cut short.</exception>
     public bool TryReadFinalMessage(ReadOnlySpan<byte> buffer, out int messageLength)
     {
         if (buffer.IsEmpty)
         {
             messageLength = 0;
             return false;
+        }
+
+        if (_prefixed)
+        {
+            throw MalformedFrameException.Truncated(Mode, buffer.Length > ProtocolException.MaxQuotedBytes ? buffer[..(ProtocolException.MaxQuotedBytes + 1)] : buffer);
         }
 
         messageLength = TrimmedLength(buffer);
@@ -104,6 +182,20 @@ public sealed class MessageFramer
     /// <exception cref="MessageTooLongException">No terminator within the limit.</exception>
     public bool TryReadMessage(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message)
     {
+        if (_prefixed)
+        {
+            if (LengthPrefix.TryRead(Mode, buffer, MaxMessageBytes, out int header, out int length)
+                && buffer.Length - header >= length)
+            {
+                message = buffer.Slice(header, length);
+                buffer = buffer.Slice(message.End);
+                return true;
+            }
+
+            message = default;
+            return false;
+        }
+
         if (buffer.IsSingleSegment)
         {
             if (!TryReadMessage(buffer.FirstSpan, out int length, out int frame))
@@ -138,6 +230,7 @@ public sealed class MessageFramer
 
     /// <summary>Sequence form of <see cref="TryReadFinalMessage(ReadOnlySpan{byte}, out int)"/>; empties <paramref name="buffer"/> on success.</summary>
     /// <exception cref="MessageTooLongException">The tail is longer than the limit.</exception>
+    /// <exception cref="MalformedFrameException">Length-prefixed framing and a non-empty tail: a frame cut short.</exception>
     public bool TryReadFinalMessage(ref ReadOnlySequence<byte> buffer, out ReadOnlySequence<byte> message)
     {
         if (buffer.IsEmpty)
@@ -146,18 +239,33 @@ public sealed class MessageFramer
             return false;
         }
 
+        if (_prefixed)
+        {
+            throw MalformedFrameException.Truncated(Mode, Head(buffer));
+        }
+
         message = Trimmed(buffer);
         buffer = buffer.Slice(buffer.End);
         return true;
     }
 
-    /// <summary>Whether <paramref name="payload"/> can be sent as one message: within the limit and free of the terminator.</summary>
+    /// <summary>
+    /// Whether <paramref name="payload"/> can be sent as one message: within the limit and free of the terminator;
+    /// not empty in octet counting.
+    /// </summary>
     public bool CanCarry(ReadOnlySpan<byte> payload, out string? reason)
     {
         if (payload.Length > MaxMessageBytes)
         {
             reason = $"message is {payload.Length} bytes, longer than the limit of {MaxMessageBytes}";
             return false;
+        }
+
+        if (_prefixed)
+        {
+            bool empty = Mode == FramingMode.Octet && payload.IsEmpty;
+            reason = empty ? "message is empty, which octet-counted framing cannot carry (RFC 6587 lengths start at 1)" : null;
+            return !empty;
         }
 
         if (payload.Contains(_terminator))
@@ -178,14 +286,44 @@ public sealed class MessageFramer
         return true;
     }
 
-    /// <summary>Writes <paramref name="payload"/> followed by the terminator. The caller checked <see cref="CanCarry"/>.</summary>
+    /// <summary>
+    /// Writes <paramref name="payload"/> followed by the terminator, or its length header and then it.
+    /// The caller checked <see cref="CanCarry"/>.
+    /// </summary>
     public void WriteFrame(ReadOnlySpan<byte> payload, IBufferWriter<byte> output)
     {
         ArgumentNullException.ThrowIfNull(output);
-        var span = output.GetSpan(payload.Length + 1);
-        payload.CopyTo(span);
-        span[payload.Length] = _terminator;
-        output.Advance(payload.Length + 1);
+        var span = output.GetSpan(payload.Length + (_prefixed ? LengthPrefix.HeaderLength(Mode, payload.Length) : 1));
+        output.Advance(WriteFrameInto(payload, span));
+    }
+
+    /// <summary>
+    /// Writes the frame of <paramref name="payload"/> into <paramref name="destination"/>, which must hold
+    /// <c>payload.Length + </c><see cref="MaxOverheadBytes"/> bytes (<see cref="MaxFrameOverheadBytes"/> when the
+    /// payload may be over the limit); returns the frame's length. The payload may already lie anywhere in
+    /// <paramref name="destination"/>: it is moved first, then the header written before it.
+    /// </summary>
+    public int WriteFrameInto(ReadOnlySpan<byte> payload, Span<byte> destination)
+    {
+        if (!_prefixed)
+        {
+            payload.CopyTo(destination);
+            destination[payload.Length] = _terminator;
+            return payload.Length + 1;
+        }
+
+        // Payload first (a memmove, so an in-place payload survives), then the header into the bytes before it.
+        int header = LengthPrefix.HeaderLength(Mode, payload.Length);
+        if (destination.Length < header + payload.Length)
+        {
+            throw new ArgumentException($"destination must hold {header + payload.Length} bytes", nameof(destination));
+        }
+
+        Span<byte> head = stackalloc byte[LengthPrefix.MaxHeaderBytes];
+        LengthPrefix.Write(Mode, payload.Length, head);
+        payload.CopyTo(destination[header..]);
+        head[..header].CopyTo(destination);
+        return header + payload.Length;
     }
 
     private int TrimmedLength(ReadOnlySpan<byte> body)

@@ -40,6 +40,22 @@ public sealed class MessageTooLongException : ProtocolException
         Limit = limit;
     }
 
+    /// <summary>Creates the exception for a length header announcing <paramref name="announced"/> bytes, over <paramref name="limit"/>.</summary>
+    public MessageTooLongException(int limit, long announced, ReadOnlySpan<byte> start)
+        : base($"message of {announced} bytes announced, longer than {limit} bytes (the limit); it starts {Quote(start)}")
+    {
+        Limit = limit;
+    }
+
+    private MessageTooLongException(string message, int limit) : base(message)
+    {
+        Limit = limit;
+    }
+
+    /// <summary>An octet-counted length with more digits than any length within <paramref name="limit"/> has.</summary>
+    internal static MessageTooLongException DigitRun(int limit, ReadOnlySpan<byte> start) =>
+        new($"octet-counted length has more digits than a message of at most {limit} bytes (the limit) needs; it starts {Quote(start)}", limit);
+
     /// <summary>The limit in bytes that the message exceeded.</summary>
     public int Limit { get; }
 }

@@ -6,7 +6,7 @@ namespace TcpTalk.Protocol;
 /// <summary>
 /// Frames the server sends after the greeting: <c>error: &lt;sentence&gt;</c> (after which the server closes the
 /// connection) and, with acknowledgements on, <c>ack &lt;journal id&gt;</c> once a message is stored. Each is followed by
-/// the terminator of the connection's framing.
+/// the terminator of the connection's framing, or in a length-prefixed framing preceded by the frame's length header.
 /// </summary>
 public static class ServerReply
 {
@@ -21,18 +21,21 @@ public static class ServerReply
         framer.WriteFrame(payload, output);
     }
 
-    /// <summary>The most bytes one acknowledgement frame takes: <c>ack </c>, 19 digits, the terminator.</summary>
-    public const int MaxAckFrameBytes = 4 + 19 + 1;
+    /// <summary>
+    /// The most bytes one acknowledgement frame takes: <c>ack </c>, 19 digits, and the terminator or a length header
+    /// (at most 4 bytes: <c>23 </c> in octet counting, 2 or 4 binary).
+    /// </summary>
+    public const int MaxAckFrameBytes = 4 + 19 + 4;
 
-    /// <summary>Writes <c>ack &lt;id&gt;</c> and the terminator into <paramref name="destination"/>; returns the length.</summary>
+    /// <summary>Writes the frame of <c>ack &lt;id&gt;</c> into <paramref name="destination"/>; returns the length.</summary>
     public static int WriteAck(long id, MessageFramer framer, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(framer);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(id);
-        "ack "u8.CopyTo(destination);
-        id.TryFormat(destination[4..], out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
-        destination[4 + digits] = framer.TerminatorByte;
-        return 4 + digits + 1;
+        Span<byte> payload = stackalloc byte[4 + 19];
+        "ack "u8.CopyTo(payload);
+        id.TryFormat(payload[4..], out int digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+        return framer.WriteFrameInto(payload[..(4 + digits)], destination);
     }
 
     /// <summary>Whether <paramref name="frame"/> is an acknowledgement; if so, returns the journal id it carries.</summary>

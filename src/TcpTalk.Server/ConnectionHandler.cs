@@ -112,6 +112,13 @@ internal sealed class ConnectionHandler
             ServerLog.MessageRefused(log, Info.Id, Info.Remote, e.Message);
             await RefuseAsync(e.Message).ConfigureAwait(false);
         }
+        catch (MalformedFrameException e)
+        {
+            // A length header that is not one, or a frame cut short by the client's close: the stream cannot resynchronise.
+            reason = "malformed frame";
+            ServerLog.MessageRefused(log, Info.Id, Info.Remote, e.Message);
+            await RefuseAsync(e.Message).ConfigureAwait(false);
+        }
         catch (ConnectionExpiredException e)
         {
             reason = e.Message;

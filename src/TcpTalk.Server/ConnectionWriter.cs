@@ -10,14 +10,16 @@ namespace TcpTalk.Server;
 /// </summary>
 internal sealed class ConnectionWriter(ConnectionTransport transport, MessageFramer framer, ConnectionDeadlines deadlines, TimeProvider time)
 {
-    /// <summary>Sends <c>Welcome &lt;client-ip&gt;!</c> (the configured template) and its terminator.</summary>
+    /// <summary>Sends <c>Welcome &lt;client-ip&gt;!</c> (the configured template), framed: its terminator or length header.</summary>
     public async ValueTask SendGreetingAsync(GreetingTemplate greeting, ConnectionInfo info)
     {
-        byte[] frame = ArrayPool<byte>.Shared.Rent(greeting.MaxFormattedBytes + 1);
+        // Formatted behind room for the header, then framed in place (the framer moves the text behind its header).
+        int room = MessageFramer.MaxFrameOverheadBytes;
+        byte[] frame = ArrayPool<byte>.Shared.Rent(room + greeting.MaxFormattedBytes + room);
         try
         {
-            int length = greeting.Format(info.RemoteAddress, info.RemotePort, frame);
-            frame[length++] = framer.TerminatorByte;
+            int text = greeting.Format(info.RemoteAddress, info.RemotePort, frame.AsSpan(room));
+            int length = framer.WriteFrameInto(frame.AsSpan(room, text), frame);
             await SendAllAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
         }
         finally

@@ -119,19 +119,31 @@ internal sealed class MessageReceiver(
         }
     }
 
-    /// <summary>Parses every complete message in buffer[start..end), hands them on, returns the new start.</summary>
+    /// <summary>
+    /// Parses every complete message in buffer[start..end), hands them on, returns the new start. A frame the framer
+    /// refuses (too long, a malformed length header) ends the connection, but only after the complete messages that
+    /// came before it in the same read are handed on: a whole message is never lost to what follows it.
+    /// </summary>
     private async ValueTask<int> DeliverAsync(byte[] buffer, int start, int end)
     {
         int count = 0;
-        while (_framer.TryReadMessage(buffer.AsSpan(start, end - start), out int length, out int frame))
+        ProtocolException? refused = null;
+        try
         {
-            if (count == _ranges.Length)
+            while (_framer.TryReadMessage(buffer.AsSpan(start, end - start), out int at, out int length, out int frame))
             {
-                GrowRanges();
-            }
+                if (count == _ranges.Length)
+                {
+                    GrowRanges();
+                }
 
-            _ranges[count++] = (start, length);
-            start += frame;
+                _ranges[count++] = (start + at, length);
+                start += frame;
+            }
+        }
+        catch (ProtocolException e)
+        {
+            refused = e;
         }
 
         long now = context.TimeProvider.GetTimestamp();
@@ -145,13 +157,19 @@ internal sealed class MessageReceiver(
             deadlines.PartialMessageSeen(now);
         }
 
+        if (refused is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+        }
+
         return start;
     }
 
     private async ValueTask DeliverTailAsync(byte[] buffer, int start, int end)
     {
         // Clean EOF after an unterminated tail: the client finished sending, so the tail is a whole message
-        // (docs/PROTOCOL.md). A reset never gets here, so a cut-off message is never delivered.
+        // (docs/PROTOCOL.md). A reset never gets here, so a cut-off message is never delivered. In a length-prefixed
+        // framing a tail is a frame cut short: the framer throws MalformedFrameException, which refuses the connection.
         if (_framer.TryReadFinalMessage(buffer.AsSpan(start, end - start), out int length))
         {
             if (_ranges.Length == 0)

@@ -185,7 +185,8 @@ public sealed class TalkServerOptions
             $"must be between 1 and {MessageFramer.MaxAllowedMessageBytes}");
         Range(nameof(ShutdownTimeout), ShutdownTimeout, ShutdownTimeout >= TimeSpan.Zero && ShutdownTimeout <= TimeSpan.FromHours(1), "must be between 0 and 1 hour");
         Range(nameof(ListenBacklog), ListenBacklog, ListenBacklog is >= 1 and <= 65535, "must be between 1 and 65535");
-        Range(nameof(Framing), Framing, Framing is FramingMode.Nul or FramingMode.Line, "must be Nul or Line");
+        Range(nameof(Framing), Framing, Framing is FramingMode.Nul or FramingMode.Line or FramingMode.Octet or FramingMode.U16BE or FramingMode.U32BE,
+            "must be Nul, Line, Octet, U16BE or U32BE");
         Range(nameof(MaxConnections), MaxConnections, MaxConnections >= 0, "must be 0 (no limit) or more");
         Range(nameof(MaxConnectionsPerAddress), MaxConnectionsPerAddress, MaxConnectionsPerAddress >= 0, "must be 0 (no limit) or more");
         foreach (var (name, value) in new[] { (nameof(IdleTimeout), IdleTimeout), (nameof(MessageTimeout), MessageTimeout), (nameof(WriteTimeout), WriteTimeout), (nameof(KeepAliveTime), KeepAliveTime) })

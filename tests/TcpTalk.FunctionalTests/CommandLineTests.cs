@@ -125,7 +125,7 @@ public partial class CommandLineTests
     }
 
     [Theory]
-    [InlineData("tcptalk send 127.0.0.1 --framing ", new[] { "line", "nul" })]
+    [InlineData("tcptalk send 127.0.0.1 --framing ", new[] { "line", "nul", "octet", "u16be", "u32be" })]
     [InlineData("tcptalk bench 127.0.0.1 --mode ", new[] { "hold", "session", "stream" })]
     [InlineData("tcptalk send 127.0.0.1 --encoding ", new[] { "big5", "gbk", "shift_jis", "utf-8", "windows-1252" })]
     public async Task CompletionsOfferTheSpellingsHelpShows(string line, string[] expected)

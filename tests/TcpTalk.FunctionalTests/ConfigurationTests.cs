@@ -89,7 +89,7 @@ public sealed class ConfigurationTests : IDisposable
     [Theory]
     [InlineData("""{ "Server": { "Port": 70000 } }""", "", "", "Server:Port must be between 0 and 65535, not 70000 (from {file})")]
     [InlineData("{}", "TCPTALK_SERVER__MAXCONNECTIONS=lots", "", "Server:MaxConnections must be a whole number, not 'lots' (from environment TCPTALK_SERVER__MAXCONNECTIONS)")]
-    [InlineData("""{ "Server": { "Framing": "crlf" } }""", "", "", "Server:Framing must be nul or line, not 'crlf' (from {file})")]
+    [InlineData("""{ "Server": { "Framing": "crlf" } }""", "", "", "Server:Framing must be nul, line, octet, u16be or u32be, not 'crlf' (from {file})")]
     [InlineData("""{ "Server": { "Prot": 1 } }""", "", "", "Server:Prot is not a setting (the Server section has Port, Listen, ")]
     [InlineData("""{ "Journal": { "Enabled": "maybe" } }""", "", "", "Journal:Enabled must be true or false, not 'maybe' (from {file})")]
     [InlineData("{}", "TCPTALK_SERVER__IDLETIMEOUT=soon", "", "Server:IdleTimeout must be a duration (5s, 250ms, 2m), not 'soon' (from environment TCPTALK_SERVER__IDLETIMEOUT)")]

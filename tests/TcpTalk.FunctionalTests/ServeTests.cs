@@ -256,7 +256,7 @@ public class ServeTests
         var (code, _, stderr) = await Tcptalk.RunAsync(["serve", "--framing", "crlf", "--max-message-bytes", "0"]);
         Assert.Equal(2, code);
         var line = Assert.Single(stderr);
-        Assert.Contains("--framing must be nul or line, not 'crlf'", line, StringComparison.Ordinal);
+        Assert.Contains("--framing must be nul, line, octet, u16be or u32be, not 'crlf'", line, StringComparison.Ordinal);
         Assert.Contains("--max-message-bytes must be between 1 and", line, StringComparison.Ordinal);
     }
 

@@ -26,7 +26,7 @@ public sealed class SettingsTests
     [Theory]
     [InlineData("Server:Port", "70000", "Server:Port must be between 0 and 65535, not 70000")]
     [InlineData("Server:MaxConnections", "lots", "Server:MaxConnections must be a whole number, not 'lots'")]
-    [InlineData("Server:Framing", "crlf", "Server:Framing must be nul or line, not 'crlf'")]
+    [InlineData("Server:Framing", "crlf", "Server:Framing must be nul, line, octet, u16be or u32be, not 'crlf'")]
     [InlineData("Server:IdleTimeout", "soon", "Server:IdleTimeout must be a duration (5s, 250ms, 2m), not 'soon'")]
     [InlineData("Server:ShutdownTimeout", "7200", "Server:ShutdownTimeout must be between 0 and 1 hour, not 7200")]
     [InlineData("Server:KeepAliveTime", "500ms", "Server:KeepAliveTime must be 0 (off) or at least 1 second, not 500ms")]

@@ -430,13 +430,13 @@ public class MessageFramerTests
     }
 
     [Theory]
-    [InlineData(2)]
+    [InlineData(5)] // 2 to 4 are the length-prefixed framings now
     [InlineData(-1)]
     public void ConstructorRefusesUnknownFraming(int mode)
     {
         var error = Assert.Throws<ArgumentOutOfRangeException>(() => new MessageFramer((FramingMode)mode));
         Assert.Equal("mode", error.ParamName);
-        Assert.StartsWith("framing must be nul or line", error.Message, StringComparison.Ordinal);
+        Assert.StartsWith("framing must be nul, line, octet, u16be or u32be", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -107,6 +107,11 @@ internal static class BenchCommand
                 Timeout = result.GetResult(timeout) is null ? DefaultTimeout : result.GetValue(timeout),
                 Tls = tls.Load(result),
             };
+            if (options.FramingProblem() is { } problem)
+            {
+                throw new UserErrorException(ExitCode.Usage, problem);
+            }
+
             return await RunAsync(options, result.GetValue(json), shutdown()).ConfigureAwait(false);
         });
         return command;

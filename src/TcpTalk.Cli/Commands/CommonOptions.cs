@@ -10,10 +10,11 @@ internal sealed class CommonOptions
 {
     public Option<FramingMode> Framing { get; } = new("--framing")
     {
-        Description = "Message framing: nul (a NUL byte ends each message, as the classic C programs send) or line (LF; a CR before it is dropped)",
+        Description = "Message framing: nul (a NUL byte ends each message, as the classic C programs send), line (LF; a CR before it is dropped), "
+            + "octet (RFC 6587 octet counting: length, space, message, as syslog over TCP), u16be or u32be (2- or 4-byte big-endian length first)",
         DefaultValueFactory = _ => FramingMode.Nul,
         CustomParser = ParseFraming,
-        HelpName = "nul|line",
+        HelpName = "nul|line|octet|u16be|u32be",
     };
 
     /// <summary>The encodings help names and completion offers, spelled as <c>--encoding</c> takes them (any code page works).</summary>
@@ -89,7 +90,7 @@ internal sealed class CommonOptions
             return mode;
         }
 
-        result.AddError($"--framing must be nul or line, not '{text}'");
+        result.AddError($"--framing must be {FramingModeNames.AllText}, not '{text}'");
         return default;
     }
 

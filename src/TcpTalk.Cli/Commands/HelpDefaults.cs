@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.Text.RegularExpressions;
+using TcpTalk.Protocol;
 
 namespace TcpTalk.Cli.Commands;
 
@@ -84,7 +85,8 @@ internal static class HelpDefaults
             return;
         }
 
-        string[] names = [.. Enum.GetNames(type).Select(FlagText.EnumName)];
+        // Framing names are not derived from the C# names (U16BE is u16be, not u16-be).
+        string[] names = type == typeof(FramingMode) ? [.. FramingModeNames.All] : [.. Enum.GetNames(type).Select(FlagText.EnumName)];
         option.CompletionSources.Clear();
         option.CompletionSources.Add(names);
     }

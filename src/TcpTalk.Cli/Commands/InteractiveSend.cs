@@ -97,7 +97,13 @@ internal sealed class InteractiveSend(HostAndPort server, TalkClientOptions opti
 
     private string Introduction()
     {
-        string framing = options.Framing == FramingMode.Nul ? "ended by a NUL byte" : "ended by a line feed";
+        string framing = options.Framing switch
+        {
+            FramingMode.Nul => "ended by a NUL byte",
+            FramingMode.Line => "ended by a line feed",
+            FramingMode.Octet => "after its length and a space, RFC 6587 octet counting",
+            _ => $"after its length in {(options.Framing == FramingMode.U16BE ? 2 : 4)} big-endian bytes",
+        };
         return $"Each line you type is sent as one message ({framing}); empty lines are skipped. " +
                "Ctrl+D finishes, Ctrl+C interrupts. If the server closes the connection while you pause, the next line reconnects.";
     }

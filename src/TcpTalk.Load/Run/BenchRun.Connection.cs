@@ -3,6 +3,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Runtime.CompilerServices;
 using System.Security.Authentication;
+using TcpTalk.Protocol;
 
 namespace TcpTalk.Load;
 
@@ -63,12 +64,26 @@ internal sealed partial class BenchRun
                 throw new BenchFailureException(BenchErrorKind.Closed);
             }
 
-            if (buffer.AsSpan(length, read).Contains(_options.Terminator))
+            if (_options.Framing.IsLengthPrefixed() ? CountedGreetingComplete(buffer.AsSpan(0, length + read))
+                : buffer.AsSpan(length, read).Contains(_options.Terminator))
             {
                 return;
             }
 
             length += read;
+        }
+    }
+
+    /// <summary>Whether a length-prefixed greeting is all there; a header that is no length is a bad greeting.</summary>
+    private bool CountedGreetingComplete(ReadOnlySpan<byte> received)
+    {
+        try
+        {
+            return new MessageFramer(_options.Framing, GreetingLimit).TryReadMessage(received, out _, out _, out _);
+        }
+        catch (ProtocolException)
+        {
+            throw new BenchFailureException(BenchErrorKind.BadGreeting);
         }
     }
 

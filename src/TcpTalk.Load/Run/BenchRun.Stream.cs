@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Unicode;
+using TcpTalk.Protocol;
 
 namespace TcpTalk.Load;
 
@@ -12,20 +13,24 @@ internal sealed partial class BenchRun
     private readonly byte[] _streamBuffer;
 
     /// <summary>
-    /// Messages <c>s0-&lt;k&gt;</c> padded with <c>x</c>, each with its terminator, back to back (tcpload's), built once and
-    /// shared read-only by every connection.
+    /// Messages <c>s0-&lt;k&gt;</c> padded with <c>x</c>, each framed (its terminator, or its length header first),
+    /// back to back (tcpload's), built once and shared read-only by every connection.
     /// </summary>
     private static byte[] BuildStreamBuffer(BenchOptions options)
     {
-        int length = options.MessageBytes + 1;
+        int length = options.FrameBytes;
+        int overhead = length - options.MessageBytes;
+        var framer = new MessageFramer(options.Framing, options.MessageBytes);
         int count = Math.Max(16, StreamBufferBytes / length);
         byte[] buffer = new byte[count * length];
         for (int k = 0; k < count; k++)
         {
-            var message = buffer.AsSpan(k * length, length);
+            // The text goes behind the frame's overhead and is framed in place (moved to the front when delimited).
+            var frame = buffer.AsSpan(k * length, length);
+            var message = frame.Slice(overhead, options.MessageBytes);
             message.Fill((byte)'x');
             Utf8.TryWrite(message, $"s0-{k}", out _);
-            message[^1] = options.Terminator;
+            framer.WriteFrameInto(message, frame);
         }
 
         return buffer;
@@ -37,7 +42,7 @@ internal sealed partial class BenchRun
 
     private async Task RunStreamAsync(LoadSlot slot, long? quota)
     {
-        int messageLength = _options.MessageBytes + 1;
+        int messageLength = _options.FrameBytes;
         long limit = quota is { } messages ? messages * messageLength : long.MaxValue;
         long written = 0;
         Task? reader = null;

@@ -41,6 +41,11 @@ internal sealed partial class BenchRun
 
     public BenchRun(BenchOptions options, LoadTarget target)
     {
+        if (options.FramingProblem() is { } problem)
+        {
+            throw new ArgumentException(problem, nameof(options));
+        }
+
         _options = options;
         _target = target;
         Clock = new RunClock(options.Timeout);
