@@ -26,8 +26,11 @@ internal static class SocketReads
     public static Task<byte[]> ReadFramesAsync(this Socket socket, int frames, TimeSpan? timeout = null) =>
         ReadAsync(socket, $"{frames} NUL-terminated frame(s) or the peer to close", frames, resetIsClose: false, timeout);
 
-    /// <summary>Reads one NUL-terminated frame, byte by byte (so nothing after it is consumed); returns it without the NUL.</summary>
-    public static async Task<byte[]> ReadFrameAsync(this Socket socket, TimeSpan? timeout = null)
+    /// <summary>
+    /// Reads one frame ended by <paramref name="terminator"/> (NUL unless told), byte by byte so nothing after it is
+    /// consumed; returns it without the terminator. Fails when the peer closes first.
+    /// </summary>
+    public static async Task<byte[]> ReadFrameAsync(this Socket socket, byte terminator = 0, TimeSpan? timeout = null)
     {
         var limit = timeout ?? DefaultTimeout;
         using var stop = new CancellationTokenSource(limit);
@@ -39,10 +42,10 @@ internal static class SocketReads
             {
                 if (await socket.ReceiveAsync(one, SocketFlags.None, stop.Token) == 0)
                 {
-                    throw new EndOfStreamException($"the peer closed before a NUL ended the frame; it sent {Show(frame)}");
+                    throw new EndOfStreamException($"the peer closed before the terminator ended the frame; it sent {Show(frame)}");
                 }
 
-                if (one[0] == 0)
+                if (one[0] == terminator)
                 {
                     return [.. frame];
                 }
@@ -52,7 +55,7 @@ internal static class SocketReads
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
-            throw new TimeoutException($"no NUL-terminated frame within {limit.TotalSeconds:0.###} s; it sent {Show(frame)}");
+            throw new TimeoutException($"no complete frame within {limit.TotalSeconds:0.###} s; it sent {Show(frame)}");
         }
     }
 
