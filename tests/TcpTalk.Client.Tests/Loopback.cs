@@ -175,52 +175,5 @@ internal static class Wire
     }
 
     /// <summary>Reads and discards until the peer closes or resets (bounded in time).</summary>
-    public static async Task DrainAsync(this Socket socket)
-    {
-        try
-        {
-            await socket.ReadToEndAsync();
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-        }
-    }
-
-    /// <summary>Reads until the peer half-closes (bounded in time).</summary>
-    public static async Task<byte[]> ReadToEndAsync(this Socket socket)
-    {
-        using var stop = new CancellationTokenSource(Bounds.Step);
-        var received = new List<byte>();
-        var buffer = new byte[4096];
-        while (true)
-        {
-            int n = await socket.ReceiveAsync(buffer, SocketFlags.None, stop.Token);
-            if (n == 0)
-            {
-                return [.. received];
-            }
-
-            received.AddRange(buffer.AsSpan(0, n));
-        }
-    }
-
-    /// <summary>Reads exactly <paramref name="count"/> bytes (bounded in time).</summary>
-    public static async Task<byte[]> ReadExactlyAsync(this Socket socket, int count)
-    {
-        using var stop = new CancellationTokenSource(Bounds.Step);
-        var buffer = new byte[count];
-        int read = 0;
-        while (read < count)
-        {
-            int n = await socket.ReceiveAsync(buffer.AsMemory(read), SocketFlags.None, stop.Token);
-            if (n == 0)
-            {
-                throw new EndOfStreamException($"peer closed after {read} of {count} bytes");
-            }
-
-            read += n;
-        }
-
-        return buffer;
-    }
+    public static Task DrainAsync(this Socket socket) => socket.ReadUntilClosedAsync();
 }

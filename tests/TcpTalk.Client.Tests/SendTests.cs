@@ -243,11 +243,7 @@ public class SendTests
             await connection.SendAsync("hi\0");
             Assert.Equal(Wire.Bytes("1\0"), await connection.ReadExactlyAsync(2));
             // Wait until the second message is in our receive queue, then close without reading it: that resets.
-            using var stop = new CancellationTokenSource(Bounds.Step);
-            while (connection.Available < 2)
-            {
-                await Task.Delay(5, stop.Token);
-            }
+            await Poll.UntilAsync(() => connection.Available >= 2, Bounds.Step);
         });
 
         var client = await Connect(listener);

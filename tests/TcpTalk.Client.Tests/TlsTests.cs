@@ -5,7 +5,6 @@ using System.Security.Authentication;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Time.Testing;
 using TcpTalk.Protocol;
-using TcpTalk.TestSupport;
 
 namespace TcpTalk.Client.Tests;
 

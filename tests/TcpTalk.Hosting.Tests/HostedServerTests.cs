@@ -34,9 +34,9 @@ public sealed class HostedServerTests : IDisposable
         using (var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp))
         {
             await client.ConnectAsync(endpoint, timeout.Token);
-            Assert.Equal("Welcome 127.0.0.1!", await ReadFrameAsync(client, timeout.Token));
+            Assert.Equal("Welcome 127.0.0.1!", Encoding.ASCII.GetString(await client.ReadFrameAsync()));
             await client.SendAsync("hello\0"u8.ToArray(), SocketFlags.None, timeout.Token);
-            Assert.Equal("ack 1", await ReadFrameAsync(client, timeout.Token));
+            Assert.Equal("ack 1", Encoding.ASCII.GetString(await client.ReadFrameAsync()));
         }
 
         var message = await received.ReadAllAsync(timeout.Token).FirstAsync(timeout.Token);
@@ -96,18 +96,6 @@ public sealed class HostedServerTests : IDisposable
         builder.Services.AddSingleton(sink);
         builder.Services.AddTalkServer(builder.Configuration.GetSection("TcpTalk"));
         return builder.Build();
-    }
-
-    private static async Task<string> ReadFrameAsync(Socket socket, CancellationToken cancellationToken)
-    {
-        var frame = new List<byte>();
-        var one = new byte[1];
-        while (await socket.ReceiveAsync(one, SocketFlags.None, cancellationToken) == 1 && one[0] != 0)
-        {
-            frame.Add(one[0]);
-        }
-
-        return Encoding.ASCII.GetString([.. frame]);
     }
 
     /// <summary>Keeps every log line written, for assertions.</summary>

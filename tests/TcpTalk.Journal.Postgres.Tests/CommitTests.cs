@@ -27,7 +27,7 @@ public sealed class CommitTests(SharedCluster shared)
         };
         await using var journal = await PostgresMessageJournal.OpenAsync(Cluster.Uri(schema), new PostgresJournalOptions(), null, PostgresJournalSchema.Steps, hooks, default);
 
-        var append = journal.AppendAsync(Batches.Of("one", "two"), default).AsTask();
+        var append = journal.AppendAsync(TestBatches.Of("one", "two"), default).AsTask();
         await atCommit.Task.WaitAsync(TimeSpan.FromSeconds(10));
         // The rows are copied but not committed: no acknowledgement yet, and nobody else can see them.
         await Task.Delay(100);
@@ -57,13 +57,13 @@ public sealed class CommitTests(SharedCluster shared)
         };
         await using var journal = await PostgresMessageJournal.OpenAsync(Cluster.Uri(schema), new PostgresJournalOptions(), null, PostgresJournalSchema.Steps, hooks, default);
 
-        var error = await Assert.ThrowsAsync<JournalUnavailableExceptionAlias>(async () => await journal.AppendAsync(Batches.Of("lost"), default));
+        var error = await Assert.ThrowsAsync<JournalUnavailableExceptionAlias>(async () => await journal.AppendAsync(TestBatches.Of("lost"), default));
         Assert.True(error.MayBeStored);
         Assert.Contains("may not be stored", error.Message, StringComparison.Ordinal);
         Assert.False(journal.IsHealthy);
 
         // The terminated transaction never committed: its ids are handed out again, without a gap.
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("kept"), default).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("kept"), default).AsTask().WaitAsync(TimeSpan.FromSeconds(20)));
         Assert.True(journal.IsHealthy);
         Assert.Equal(1, await CountAsync(schema));
     }
@@ -86,11 +86,11 @@ public sealed class CommitTests(SharedCluster shared)
         };
         await using var journal = await PostgresMessageJournal.OpenAsync(Cluster.Uri(schema), new PostgresJournalOptions(), null, PostgresJournalSchema.Steps, hooks, default);
 
-        var error = await Assert.ThrowsAsync<JournalUnavailableExceptionAlias>(async () => await journal.AppendAsync(Batches.Of("x"), default));
+        var error = await Assert.ThrowsAsync<JournalUnavailableExceptionAlias>(async () => await journal.AppendAsync(TestBatches.Of("x"), default));
         Assert.False(error.MayBeStored);
         Assert.Contains("could not store the messages: division by zero (SQLSTATE 22012)", error.Message, StringComparison.Ordinal);
         Assert.Equal(0, await CountAsync(schema));
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("y"), default));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("y"), default));
     }
 
     [PostgresFact]
@@ -101,11 +101,11 @@ public sealed class CommitTests(SharedCluster shared)
         var hooks = new PostgresJournalHooks { BeforeCommitAsync = _ => release.Task };
         await using var journal = await PostgresMessageJournal.OpenAsync(Cluster.Uri(schema), new PostgresJournalOptions { MaxQueuedBatches = 2 }, null, PostgresJournalSchema.Steps, hooks, default);
 
-        var first = journal.AppendAsync(Batches.Of("1"), default).AsTask();   // taken by the writer, held at COMMIT
+        var first = journal.AppendAsync(TestBatches.Of("1"), default).AsTask();   // taken by the writer, held at COMMIT
         await Task.Delay(200);
-        var queued = new[] { journal.AppendAsync(Batches.Of("2"), default).AsTask(), journal.AppendAsync(Batches.Of("3"), default).AsTask() };
+        var queued = new[] { journal.AppendAsync(TestBatches.Of("2"), default).AsTask(), journal.AppendAsync(TestBatches.Of("3"), default).AsTask() };
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await journal.AppendAsync(Batches.Of("4"), cancel.Token));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await journal.AppendAsync(TestBatches.Of("4"), cancel.Token));
 
         release.SetResult();
         Assert.Equal(1, await first.WaitAsync(TimeSpan.FromSeconds(10)));
@@ -125,7 +125,7 @@ public sealed class CommitTests(SharedCluster shared)
         {
             for (int seq = 0; seq < 40; seq++)
             {
-                long id = await journal.AppendAsync(Batches.Of($"{node}/{writer}/{seq}", "second"), default);
+                long id = await journal.AppendAsync(TestBatches.Of($"{node}/{writer}/{seq}", "second"), default);
                 acked.Add((node, writer, seq, id));
             }
         }

@@ -27,7 +27,7 @@ public sealed class DiskFullTests
             Random.Shared.NextBytes(message);
             try
             {
-                acked[await journal.AppendAsync(Batches.Of(Batches.Connection(), Batches.Time, MessageText.Utf8, message), default)] = message;
+                acked[await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(), TestBatches.MicrosecondTime, MessageText.Utf8, message), default)] = message;
             }
             catch (JournalUnavailableExceptionAlias e)
             {
@@ -45,7 +45,7 @@ public sealed class DiskFullTests
         Assert.DoesNotContain(log.Lines, l => l.Contains("writable again", StringComparison.Ordinal));
 
         await cluster.GrowDiskAsync(disk, megabytes: 64);
-        long next = await journal.AppendAsync(Batches.Of("after"), default).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
+        long next = await journal.AppendAsync(TestBatches.Of("after"), default).AsTask().WaitAsync(TimeSpan.FromSeconds(20));
         Assert.Equal(acked.Count + 1, next); // the failed transaction's ids were rolled back with it
         Assert.True(journal.IsHealthy);
         Assert.Single(log.Lines, l => l.Contains("writable again", StringComparison.Ordinal));

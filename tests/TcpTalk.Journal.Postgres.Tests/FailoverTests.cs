@@ -29,7 +29,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
                 string text = $"w{writer}-{seq}";
                 try
                 {
-                    acked[text] = await journal.AppendAsync(Batches.Of(text), default);
+                    acked[text] = await journal.AppendAsync(TestBatches.Of(text), default);
                 }
                 catch (JournalUnavailableExceptionAlias e)
                 {
@@ -53,10 +53,10 @@ public sealed class FailoverTests(ITestOutputHelper output)
         });
 
         var load = Enumerable.Range(0, 8).Select(LoadAsync).ToArray();
-        await Wait.UntilAsync(() => Task.FromResult(acked.Count >= 200), TimeSpan.FromSeconds(20), "200 acknowledged appends before the fault");
+        await Poll.UntilAsync(() => Task.FromResult(acked.Count >= 200), TimeSpan.FromSeconds(20), "200 acknowledged appends before the fault");
 
         await cluster.StopPrimaryAsync(); // -m immediate: the primary dies as in a crash, mid-load
-        await Wait.UntilAsync(() => Task.FromResult(!failures.IsEmpty), TimeSpan.FromSeconds(20), "appends fail once the primary is gone");
+        await Poll.UntilAsync(() => Task.FromResult(!failures.IsEmpty), TimeSpan.FromSeconds(20), "appends fail once the primary is gone");
         Assert.False(journal.IsHealthy);
         int ackedAtFault = acked.Count;
         await Task.Delay(300);
@@ -64,11 +64,11 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         var promoted = Stopwatch.StartNew();
         await cluster.PromoteStandbyAsync();
-        await Wait.UntilAsync(() => Task.FromResult(journal.IsHealthy && acked.Count > ackedAtFault + 100), TimeSpan.FromSeconds(30),
+        await Poll.UntilAsync(() => Task.FromResult(journal.IsHealthy && acked.Count > ackedAtFault + 100), TimeSpan.FromSeconds(30),
             "the journal writes to the promoted standby on its own");
         output.WriteLine($"acked {ackedAtFault} before the fault, writable again {promoted.ElapsedMilliseconds} ms after promotion, {failures.Count} failed appends ({failures.Count(f => f.MayBeStored)} 'may not be stored')");
         long lastAcked = acked.Values.Max();
-        await Wait.UntilAsync(() => Task.FromResult(Volatile.Read(ref followed) >= lastAcked), TimeSpan.FromSeconds(20),
+        await Poll.UntilAsync(() => Task.FromResult(Volatile.Read(ref followed) >= lastAcked), TimeSpan.FromSeconds(20),
             "the follower, reconnected to the promoted standby, reaches the last acknowledged id");
         await stop.CancelAsync();
         await Task.WhenAll(load).WaitAsync(TimeSpan.FromSeconds(20));

@@ -13,7 +13,7 @@ public sealed class FollowTests(SharedCluster shared, ITestOutputHelper output)
     {
         string uri = Cluster.Uri(Schemas.Fresh());
         await using var journal = await PostgresMessageJournal.OpenAsync(uri, new PostgresJournalOptions { NodeName = "n1" });
-        await journal.AppendAsync(Batches.Of("old-1", "old-2"), default);
+        await journal.AppendAsync(TestBatches.Of("old-1", "old-2"), default);
         // A fallback poll far beyond the bound asserted below: only NOTIFY can wake the follower in time.
         await using var reader = await PostgresJournalReader.OpenAsync(uri, new PostgresJournalReaderOptions { FallbackPollInterval = TimeSpan.FromSeconds(30) });
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -27,7 +27,7 @@ public sealed class FollowTests(SharedCluster shared, ITestOutputHelper output)
         {
             var next = follow.MoveNextAsync().AsTask();
             await Task.Delay(50); // the follower is waiting for a NOTIFY now
-            await journal.AppendAsync(Batches.Of("skip", $"new-{i}"), default);
+            await journal.AppendAsync(TestBatches.Of("skip", $"new-{i}"), default);
             var acked = Stopwatch.StartNew();
             Assert.True(await next.WaitAsync(TimeSpan.FromSeconds(10)));
             delays.Add(acked.Elapsed.TotalMilliseconds);

@@ -14,12 +14,12 @@ public sealed class RoundTripTests(SharedCluster shared)
     {
         string uri = Cluster.Uri(Schemas.Fresh());
         var invalidUtf8 = new byte[] { 0x66, 0xFF, 0x00, 0x0A };
-        var connection = Batches.Connection(id: 7, client: "192.0.2.10", clientPort: 40000, local: "127.0.0.1", localPort: 12345);
+        var connection = TestBatches.Connection(id: 7, client: "192.0.2.10", clientPort: 40000, local: "127.0.0.1", localPort: 12345);
         long first;
         await using (var journal = await PostgresMessageJournal.OpenAsync(uri, new PostgresJournalOptions { NodeName = "node-a" }))
         {
-            first = await journal.AppendAsync(Batches.Of(connection, Batches.Time, MessageText.Utf8, Encoding.UTF8.GetBytes("héllo"), invalidUtf8, []), default);
-            Assert.Equal(4, await journal.AppendAsync(Batches.Of("next"), default));
+            first = await journal.AppendAsync(TestBatches.Of(connection, TestBatches.MicrosecondTime, MessageText.Utf8, Encoding.UTF8.GetBytes("héllo"), invalidUtf8, []), default);
+            Assert.Equal(4, await journal.AppendAsync(TestBatches.Of("next"), default));
         }
 
         Assert.Equal(1, first);
@@ -28,7 +28,7 @@ public sealed class RoundTripTests(SharedCluster shared)
         Assert.Equal([1L, 2, 3, 4], records.Select(r => r.Id));
         var r = records[0];
         Assert.Equal("node-a", r.NodeName);
-        Assert.Equal(Batches.Time, r.ReceivedAt);
+        Assert.Equal(TestBatches.MicrosecondTime, r.ReceivedAt);
         Assert.Equal(IPAddress.Parse("192.0.2.10"), r.ClientAddress);
         Assert.Equal(40000, r.ClientPort);
         Assert.Equal("127.0.0.1:12345", r.Local);
@@ -46,14 +46,14 @@ public sealed class RoundTripTests(SharedCluster shared)
     public async Task EveryFilterSelectsExactlyItsRecords()
     {
         string uri = Cluster.Uri(Schemas.Fresh());
-        var t0 = Batches.Time;
+        var t0 = TestBatches.MicrosecondTime;
         await using (var a = await PostgresMessageJournal.OpenAsync(uri, new PostgresJournalOptions { NodeName = "a" }))
         await using (var b = await PostgresMessageJournal.OpenAsync(uri, new PostgresJournalOptions { NodeName = "b" }))
         {
-            await a.AppendAsync(Batches.Of(Batches.Connection(client: "10.1.0.1"), t0, MessageText.Utf8, "alpha one"u8.ToArray()), default);              // 1
-            await b.AppendAsync(Batches.Of(Batches.Connection(client: "10.1.0.2"), t0.AddSeconds(1), MessageText.Utf8, "beta two"u8.ToArray()), default);  // 2
-            await a.AppendAsync(Batches.Of(Batches.Connection(client: "10.2.0.1"), t0.AddSeconds(2), MessageText.Utf8, "alpha three"u8.ToArray()), default); // 3
-            await b.AppendAsync(Batches.Of(Batches.Connection(client: "10.1.0.1"), t0.AddSeconds(3), MessageText.Utf8, "gamma four"u8.ToArray()), default);  // 4
+            await a.AppendAsync(TestBatches.Of(TestBatches.Connection(client: "10.1.0.1"), t0, MessageText.Utf8, "alpha one"u8.ToArray()), default);              // 1
+            await b.AppendAsync(TestBatches.Of(TestBatches.Connection(client: "10.1.0.2"), t0.AddSeconds(1), MessageText.Utf8, "beta two"u8.ToArray()), default);  // 2
+            await a.AppendAsync(TestBatches.Of(TestBatches.Connection(client: "10.2.0.1"), t0.AddSeconds(2), MessageText.Utf8, "alpha three"u8.ToArray()), default); // 3
+            await b.AppendAsync(TestBatches.Of(TestBatches.Connection(client: "10.1.0.1"), t0.AddSeconds(3), MessageText.Utf8, "gamma four"u8.ToArray()), default);  // 4
         }
 
         await using var reader = await PostgresJournalReader.OpenAsync(uri);
@@ -81,7 +81,7 @@ public sealed class RoundTripTests(SharedCluster shared)
         int total = PostgresJournalReader.PageSize * 2 + 5;
         await using (var journal = await PostgresMessageJournal.OpenAsync(uri))
         {
-            await journal.AppendAsync(Batches.Of(Enumerable.Range(0, total).Select(i => $"m{i}").ToArray()), default);
+            await journal.AppendAsync(TestBatches.Of(Enumerable.Range(0, total).Select(i => $"m{i}").ToArray()), default);
         }
 
         await using var reader = await PostgresJournalReader.OpenAsync(uri);
@@ -108,12 +108,12 @@ public sealed class RoundTripTests(SharedCluster shared)
         string uri = Cluster.Uri(schema);
         await using (var journal = await PostgresMessageJournal.OpenAsync(uri))
         {
-            await journal.AppendAsync(Batches.Of("a", "b"), default);
+            await journal.AppendAsync(TestBatches.Of("a", "b"), default);
         }
 
         await using (var journal = await PostgresMessageJournal.OpenAsync(uri))
         {
-            Assert.Equal(3, await journal.AppendAsync(Batches.Of("c"), default));
+            Assert.Equal(3, await journal.AppendAsync(TestBatches.Of("c"), default));
         }
 
         await Cluster.ExecuteAsync(Cluster.PrimaryPort, $"UPDATE {schema}.schema_version SET version = 99");
@@ -142,7 +142,7 @@ public sealed class RoundTripTests(SharedCluster shared)
         string uri = $"postgres://postgres@127.0.0.1:{Cluster.PrimaryPort}/postgres?schema={Schemas.Fresh()}&passfile={Uri.EscapeDataString(passfile)}";
 
         await using var journal = await PostgresMessageJournal.OpenAsync(uri);
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("x"), default));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("x"), default));
 
         var wrong = $"postgres://postgres:wrong@127.0.0.1:{Cluster.PrimaryPort}/postgres?schema={Schemas.Fresh()}";
         var error = await Assert.ThrowsAsync<JournalUnavailableExceptionAlias>(() => PostgresMessageJournal.OpenAsync(wrong));

@@ -22,10 +22,10 @@ public class AppendTests
             [0xE4, 0xB8], // truncated sequence
         ];
         byte[][] gbkMessages = [[.. gbk.GetBytes("你好"), 0x81, 0x20, 0xFF]];
-        var v4 = Batches.Connection(id: 7, client: "::ffff:192.0.2.9", clientPort: 40000, local: "::ffff:127.0.0.1", localPort: 12345);
-        var v6 = Batches.Connection(id: 8, client: "2001:db8::5", clientPort: 40001, local: "::1", localPort: 9000);
-        var utf8Batch = Batches.Of(v4, Batches.Time, MessageText.Utf8, utf8Messages);
-        var gbkBatch = Batches.Of(v6, Batches.Time.AddSeconds(1), gbk, gbkMessages);
+        var v4 = TestBatches.Connection(id: 7, client: "::ffff:192.0.2.9", clientPort: 40000, local: "::ffff:127.0.0.1", localPort: 12345);
+        var v6 = TestBatches.Connection(id: 8, client: "2001:db8::5", clientPort: 40001, local: "::1", localPort: 9000);
+        var utf8Batch = TestBatches.Of(v4, TestBatches.Time, MessageText.Utf8, utf8Messages);
+        var gbkBatch = TestBatches.Of(v6, TestBatches.Time.AddSeconds(1), gbk, gbkMessages);
 
         await using (var journal = SqliteMessageJournal.Open(temp.Path))
         {
@@ -42,7 +42,7 @@ public class AppendTests
             Assert.Equal(utf8Messages[i], record.Raw);
             Assert.Equal(MessageText.Utf8.GetString(utf8Messages[i]), record.Text);
             Assert.Equal(65001, record.CodePage);
-            Assert.Equal(Batches.Time.AddTicks(-(Batches.Time.Ticks % 10)), record.ReceivedAt); // microseconds kept
+            Assert.Equal(TestBatches.Time.AddTicks(-(TestBatches.Time.Ticks % 10)), record.ReceivedAt); // microseconds kept
             Assert.Equal(TimeSpan.Zero, record.ReceivedAt.Offset);
             Assert.Equal(IPAddress.Parse("192.0.2.9"), record.ClientAddress);
             Assert.Equal(40000, record.ClientPort);
@@ -69,9 +69,9 @@ public class AppendTests
         var gbk = MessageText.GetEncoding("gbk");
         MessageBatch[] batches =
         [
-            Batches.Of(Batches.Connection(client: "192.0.2.1", clientPort: 1234), Batches.Time, MessageText.Utf8,
+            TestBatches.Of(TestBatches.Connection(client: "192.0.2.1", clientPort: 1234), TestBatches.Time, MessageText.Utf8,
                 "plain"u8.ToArray(), [0x1B, 0x5B, 0x32, 0x4A, 0xFF], "back\\slash\r\n"u8.ToArray(), "\u202Eevil"u8.ToArray()),
-            Batches.Of(Batches.Connection(client: "::1", clientPort: 4321), Batches.Time.AddMilliseconds(5), gbk,
+            TestBatches.Of(TestBatches.Connection(client: "::1", clientPort: 4321), TestBatches.Time.AddMilliseconds(5), gbk,
                 [.. gbk.GetBytes("中文"), 0x81]),
         ];
 
@@ -98,9 +98,9 @@ public class AppendTests
     {
         using var temp = new TempJournal();
         await using var journal = SqliteMessageJournal.Open(temp.Path);
-        long first = await journal.AppendAsync(Batches.Of("a", "b", "c"), CancellationToken.None);
-        long second = await journal.AppendAsync(Batches.Of("d"), CancellationToken.None);
-        long third = await journal.AppendAsync(Batches.Of("e", "f"), CancellationToken.None);
+        long first = await journal.AppendAsync(TestBatches.Of("a", "b", "c"), CancellationToken.None);
+        long second = await journal.AppendAsync(TestBatches.Of("d"), CancellationToken.None);
+        long third = await journal.AppendAsync(TestBatches.Of("e", "f"), CancellationToken.None);
 
         Assert.Equal([1, 4, 5], [first, second, third]);
         var records = await Read.AllAsync(temp.Path);
@@ -114,12 +114,12 @@ public class AppendTests
         using var temp = new TempJournal();
         await using (var journal = SqliteMessageJournal.Open(temp.Path))
         {
-            await journal.AppendAsync(Batches.Of("a", "b"), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of("a", "b"), CancellationToken.None);
         }
 
         await using (var journal = SqliteMessageJournal.Open(temp.Path))
         {
-            Assert.Equal(3, await journal.AppendAsync(Batches.Of("c"), CancellationToken.None));
+            Assert.Equal(3, await journal.AppendAsync(TestBatches.Of("c"), CancellationToken.None));
         }
 
         Assert.Equal(["a", "b", "c"], (await Read.AllAsync(temp.Path)).Select(r => r.Text));
@@ -135,12 +135,12 @@ public class AppendTests
         {
             await Task.WhenAll(Enumerable.Range(0, Tasks).Select(t => Task.Run(async () =>
             {
-                var connection = Batches.Connection(id: t + 1);
+                var connection = TestBatches.Connection(id: t + 1);
                 for (int b = 0; b < BatchesPerTask; b++)
                 {
                     int count = 1 + (b % 3);
                     var messages = Enumerable.Range(0, count).Select(m => Encoding.UTF8.GetBytes($"{t}/{b}/{m}")).ToArray();
-                    firstIds[t, b] = await journal.AppendAsync(Batches.Of(connection, Batches.Time, MessageText.Utf8, messages), CancellationToken.None);
+                    firstIds[t, b] = await journal.AppendAsync(TestBatches.Of(connection, TestBatches.Time, MessageText.Utf8, messages), CancellationToken.None);
                 }
             })));
             Assert.True(journal.Commits < Tasks * BatchesPerTask, "concurrent batches should share commits");
@@ -173,7 +173,7 @@ public class AppendTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var hooks = new JournalHooks { BeforeTransactionAsync = () => gate.Task };
         var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, JournalSchema.Steps, hooks);
-        var append = journal.AppendAsync(Batches.Of("queued"), CancellationToken.None).AsTask();
+        var append = journal.AppendAsync(TestBatches.Of("queued"), CancellationToken.None).AsTask();
         var dispose = journal.DisposeAsync().AsTask();
         await Task.Delay(50);
         Assert.False(dispose.IsCompleted);
@@ -192,7 +192,7 @@ public class AppendTests
         await journal.DisposeAsync();
         await journal.DisposeAsync(); // twice is fine
 
-        Assert.Throws<ObjectDisposedException>(() => journal.AppendAsync(Batches.Of("late"), CancellationToken.None));
+        Assert.Throws<ObjectDisposedException>(() => journal.AppendAsync(TestBatches.Of("late"), CancellationToken.None));
     }
 
     [Fact]
@@ -200,7 +200,7 @@ public class AppendTests
     {
         using var temp = new TempJournal();
         await using var journal = SqliteMessageJournal.Open(temp.Path);
-        Assert.Throws<ArgumentException>(() => journal.AppendAsync(Batches.Of(), CancellationToken.None));
+        Assert.Throws<ArgumentException>(() => journal.AppendAsync(TestBatches.Of(), CancellationToken.None));
     }
 
     [Fact]
@@ -213,7 +213,7 @@ public class AppendTests
             var hooks = new JournalHooks { ConnectionOpened = c => synchronous = Sql.Scalar<long>(c, "PRAGMA synchronous") };
             await using (var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { Durability = durability }, null, JournalSchema.Steps, hooks))
             {
-                await journal.AppendAsync(Batches.Of("x"), CancellationToken.None);
+                await journal.AppendAsync(TestBatches.Of("x"), CancellationToken.None);
                 Assert.True(File.Exists(temp.Path + "-wal"));
             }
 

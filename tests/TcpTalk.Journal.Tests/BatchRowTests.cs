@@ -6,7 +6,7 @@ namespace TcpTalk.Journal.Tests;
 /// <summary>Schema 2's batch rows: the --since seek, checksums, and damaged rows reported and skipped.</summary>
 public class BatchRowTests
 {
-    private static readonly DateTimeOffset T0 = Batches.Time;
+    private static readonly DateTimeOffset T0 = TestBatches.Time;
 
     [Fact]
     public async Task SinceSeekFindsExactlyWhatAFullScanFinds()
@@ -20,7 +20,7 @@ public class BatchRowTests
                 // Receive times mostly rising, a few slightly out of order as concurrent reads make them.
                 var time = T0.AddMilliseconds(i * 100 + random.Next(-150, 150));
                 var messages = Enumerable.Range(0, 1 + random.Next(3)).Select(m => Encoding.UTF8.GetBytes($"{i}/{m}")).ToArray();
-                await journal.AppendAsync(Batches.Of(Batches.Connection(id: 1 + i % 7), time, MessageText.Utf8, messages), CancellationToken.None);
+                await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(id: 1 + i % 7), time, MessageText.Utf8, messages), CancellationToken.None);
             }
         }
 
@@ -82,11 +82,11 @@ public class BatchRowTests
     public async Task EveryFieldRoundTripsThroughABatchRow()
     {
         using var temp = new TempJournal();
-        var connection = Batches.Connection(id: 42, client: "2001:db8::7", clientPort: 50001, local: "::1", localPort: 4242);
+        var connection = TestBatches.Connection(id: 42, client: "2001:db8::7", clientPort: 50001, local: "::1", localPort: 4242);
         byte[][] messages = [[], [0xFF, 0x00, 0x41], Encoding.UTF8.GetBytes(new string('x', 300))];
         await using (var journal = SqliteMessageJournal.Open(temp.Path))
         {
-            Assert.Equal(1, await journal.AppendAsync(Batches.Of(connection, T0, MessageText.Utf8, messages), CancellationToken.None));
+            Assert.Equal(1, await journal.AppendAsync(TestBatches.Of(connection, T0, MessageText.Utf8, messages), CancellationToken.None));
         }
 
         var records = await Read.AllAsync(temp.Path);
@@ -111,7 +111,7 @@ public class BatchRowTests
         await using var journal = SqliteMessageJournal.Open(path);
         foreach (string prefix in new[] { "a", "b", "c" })
         {
-            await journal.AppendAsync(Batches.Of(prefix + "1", prefix + "2"), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of(prefix + "1", prefix + "2"), CancellationToken.None);
         }
     }
 }

@@ -13,15 +13,15 @@ public class FailureTests
         int faults = 0;
         var hooks = new JournalHooks { BeforeCommit = () => { if (Interlocked.Exchange(ref faults, 0) == 1) throw new IOException("Input/output error."); } };
         await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, JournalSchema.Steps, hooks);
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("before"), CancellationToken.None));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("before"), CancellationToken.None));
 
         faults = 1;
-        var error = await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(Batches.Of("lost 1", "lost 2"), CancellationToken.None).AsTask());
+        var error = await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(TestBatches.Of("lost 1", "lost 2"), CancellationToken.None).AsTask());
         Assert.Equal($"journal {temp.Path} could not store the messages: Input/output error", error.Message);
         Assert.False(journal.IsHealthy);
         Assert.Equal(["before"], (await Read.AllAsync(temp.Path)).Select(r => r.Text)); // the inserts were rolled back
 
-        Assert.Equal(2, await journal.AppendAsync(Batches.Of("after"), CancellationToken.None)); // unreported ids are reused
+        Assert.Equal(2, await journal.AppendAsync(TestBatches.Of("after"), CancellationToken.None)); // unreported ids are reused
         Assert.True(journal.IsHealthy);
         Assert.Equal(["before", "after"], (await Read.AllAsync(temp.Path)).Select(r => r.Text));
     }
@@ -45,15 +45,15 @@ public class FailureTests
         };
         var options = new JournalOptions { RecoveryProbeInterval = TimeSpan.FromMilliseconds(20) };
         await using var journal = SqliteMessageJournal.Open(temp.Path, options, null, JournalSchema.Steps, hooks);
-        await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(Batches.Of("lost"), CancellationToken.None).AsTask());
+        await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(TestBatches.Of("lost"), CancellationToken.None).AsTask());
 
-        await Wait.UntilAsync(() => Volatile.Read(ref probes) >= 3); // it keeps trying on its own...
+        await Poll.UntilAsync(() => Volatile.Read(ref probes) >= 3); // it keeps trying on its own...
         Assert.False(journal.IsHealthy);
         Volatile.Write(ref failing, 0);
-        await Wait.UntilAsync(() => journal.IsHealthy); // ...and recovers without an append
+        await Poll.UntilAsync(() => journal.IsHealthy); // ...and recovers without an append
 
         Assert.Empty(await Read.AllAsync(temp.Path)); // a probe stores no message
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("first"), CancellationToken.None));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("first"), CancellationToken.None));
     }
 
     [Fact]
@@ -74,7 +74,7 @@ public class FailureTests
             },
         };
         await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, JournalSchema.Steps, hooks);
-        var big = Batches.Of(Batches.Connection(), Batches.Time, MessageText.Utf8, new byte[64 * 1024], new byte[64 * 1024]);
+        var big = TestBatches.Of(TestBatches.Connection(), TestBatches.Time, MessageText.Utf8, new byte[64 * 1024], new byte[64 * 1024]);
 
         var error = await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(big, CancellationToken.None).AsTask());
         Assert.Equal($"journal {temp.Path} could not store the messages: the disk is full", error.Message);
@@ -98,13 +98,13 @@ public class FailureTests
         using (var transaction = intruder.BeginTransaction(deferred: false)) // BEGIN IMMEDIATE: holds the write lock
         {
             var clock = System.Diagnostics.Stopwatch.StartNew();
-            var error = await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(Batches.Of("blocked"), CancellationToken.None).AsTask());
+            var error = await Assert.ThrowsAsync<JournalUnavailableException>(() => journal.AppendAsync(TestBatches.Of("blocked"), CancellationToken.None).AsTask());
             Assert.Equal($"journal {temp.Path} could not store the messages: another process holds the journal's write lock", error.Message);
             Assert.False(journal.IsHealthy);
             Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(190), TimeSpan.FromSeconds(5)); // it waited for the lock first
         }
 
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("through"), CancellationToken.None));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("through"), CancellationToken.None));
         Assert.True(journal.IsHealthy);
     }
 
@@ -120,7 +120,7 @@ public class FailureTests
             BeforeCommit = () => { if (Interlocked.Exchange(ref faults, 0) == 1) throw new IOException("No space left on device"); },
         };
         await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, JournalSchema.Steps, hooks);
-        var appends = Enumerable.Range(0, 5).Select(i => journal.AppendAsync(Batches.Of($"m{i}"), CancellationToken.None).AsTask()).ToArray();
+        var appends = Enumerable.Range(0, 5).Select(i => journal.AppendAsync(TestBatches.Of($"m{i}"), CancellationToken.None).AsTask()).ToArray();
         gate.SetResult();
 
         foreach (var append in appends)
@@ -139,7 +139,7 @@ public class FailureTests
         var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
         await using (var journal = SqliteMessageJournal.Open(temp.Path))
         {
-            await journal.AppendAsync(Batches.Of(Batches.Connection(), Batches.Time, strict, [0x61, 0xFF]), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(), TestBatches.Time, strict, [0x61, 0xFF]), CancellationToken.None);
         }
 
         var record = Assert.Single(await Read.AllAsync(temp.Path));

@@ -11,7 +11,7 @@ public class GroupCommitTests
         await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, JournalSchema.Steps, hooks);
 
         var appends = Enumerable.Range(0, 10)
-            .Select(i => journal.AppendAsync(Batches.Of($"a{i}", $"b{i}"), CancellationToken.None).AsTask())
+            .Select(i => journal.AppendAsync(TestBatches.Of($"a{i}", $"b{i}"), CancellationToken.None).AsTask())
             .ToArray();
         Assert.Equal(10, journal.QueuedBatches);
         Assert.Equal(0, journal.Commits);
@@ -32,11 +32,11 @@ public class GroupCommitTests
         var hooks = new JournalHooks { BeforeTransactionAsync = () => gate.Task };
         await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { MaxQueuedBatches = 2 }, null, JournalSchema.Steps, hooks);
 
-        var first = journal.AppendAsync(Batches.Of("1"), CancellationToken.None).AsTask();
-        var second = journal.AppendAsync(Batches.Of("2"), CancellationToken.None).AsTask();
+        var first = journal.AppendAsync(TestBatches.Of("1"), CancellationToken.None).AsTask();
+        var second = journal.AppendAsync(TestBatches.Of("2"), CancellationToken.None).AsTask();
         using var giveUp = new CancellationTokenSource();
-        var cancelled = journal.AppendAsync(Batches.Of("never"), giveUp.Token).AsTask();
-        var waiting = journal.AppendAsync(Batches.Of("3"), CancellationToken.None).AsTask();
+        var cancelled = journal.AppendAsync(TestBatches.Of("never"), giveUp.Token).AsTask();
+        var waiting = journal.AppendAsync(TestBatches.Of("3"), CancellationToken.None).AsTask();
         await Task.Delay(50);
 
         Assert.Equal(2, journal.QueuedBatches); // the bound holds: the others wait outside the queue

@@ -6,7 +6,7 @@ namespace TcpTalk.Journal.Tests;
 
 public class ReaderTests
 {
-    private static readonly DateTimeOffset T0 = Batches.Time;
+    private static readonly DateTimeOffset T0 = TestBatches.Time;
 
     [Theory]
     [InlineData("since", new long[] { 2, 3, 4, 5 })]
@@ -63,7 +63,7 @@ public class ReaderTests
                 var clientOf = i % 200 == 0 ? "10.0.0.1" : "10.0.1.1";
                 inNetwork += i % 200 == 0 ? 100 : 0;
                 var messages = Enumerable.Range(i, 100).Select(n => Encoding.UTF8.GetBytes($"m{n}")).ToArray();
-                await journal.AppendAsync(Batches.Of(Batches.Connection(client: clientOf), T0, MessageText.Utf8, messages), CancellationToken.None);
+                await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(client: clientOf), T0, MessageText.Utf8, messages), CancellationToken.None);
             }
         }
 
@@ -83,7 +83,7 @@ public class ReaderTests
     {
         using var temp = new TempJournal();
         await using var journal = SqliteMessageJournal.Open(temp.Path);
-        await journal.AppendAsync(Batches.Of("old match", "old other", "old match 2"), CancellationToken.None);
+        await journal.AppendAsync(TestBatches.Of("old match", "old other", "old match 2"), CancellationToken.None);
         using var reader = JournalReader.Open(temp.Path, new JournalReaderOptions { PollInterval = TimeSpan.FromMilliseconds(10) });
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(10)); // bounds the test if records never come
 
@@ -104,10 +104,10 @@ public class ReaderTests
             }
         });
 
-        await Wait.UntilAsync(() => { lock (seen) { return seen.Count == 1; } });
-        await journal.AppendAsync(Batches.Of("new other"), CancellationToken.None);
-        await journal.AppendAsync(Batches.Of("new match 1", "new other 2"), CancellationToken.None);
-        await journal.AppendAsync(Batches.Of("new match 2"), CancellationToken.None);
+        await Poll.UntilAsync(() => { lock (seen) { return seen.Count == 1; } });
+        await journal.AppendAsync(TestBatches.Of("new other"), CancellationToken.None);
+        await journal.AppendAsync(TestBatches.Of("new match 1", "new other 2"), CancellationToken.None);
+        await journal.AppendAsync(TestBatches.Of("new match 2"), CancellationToken.None);
         await following;
 
         Assert.Equal(["old match 2", "new match 1", "new match 2"], seen); // the backlog's limit does not cap the live part
@@ -154,7 +154,7 @@ public class ReaderTests
             },
         };
         await using var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, JournalSchema.Steps, hooks);
-        var append = journal.AppendAsync(Batches.Of("uncommitted"), CancellationToken.None).AsTask();
+        var append = journal.AppendAsync(TestBatches.Of("uncommitted"), CancellationToken.None).AsTask();
         await inTransaction.Task;
 
         Assert.Empty(await Read.AllAsync(temp.Path));
@@ -185,7 +185,7 @@ public class ReaderTests
         ];
         for (int i = 0; i < rows.Length; i++)
         {
-            var batch = Batches.Of(Batches.Connection(id: i + 1, client: rows[i].Client), T0.AddSeconds(i), MessageText.Utf8, Encoding.UTF8.GetBytes(rows[i].Text));
+            var batch = TestBatches.Of(TestBatches.Connection(id: i + 1, client: rows[i].Client), T0.AddSeconds(i), MessageText.Utf8, Encoding.UTF8.GetBytes(rows[i].Text));
             await journal.AppendAsync(batch, CancellationToken.None);
         }
     }

@@ -13,10 +13,10 @@ public class RetentionTests
         var old = DateTimeOffset.UtcNow.AddHours(-2);
         await using (var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { MaxAge = TimeSpan.FromHours(1) }))
         {
-            await journal.AppendAsync(Batches.Of(Batches.Connection(id: 1), old, MessageText.Utf8, "old1"u8.ToArray(), "old2"u8.ToArray()), CancellationToken.None);
-            await journal.AppendAsync(Batches.Of(Batches.Connection(id: 2), old.AddMinutes(1), MessageText.Utf8, "old3"u8.ToArray()), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(id: 1), old, MessageText.Utf8, "old1"u8.ToArray(), "old2"u8.ToArray()), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(id: 2), old.AddMinutes(1), MessageText.Utf8, "old3"u8.ToArray()), CancellationToken.None);
             await Task.Delay(1100); // retention runs at most once a second
-            Assert.Equal(4, await journal.AppendAsync(Batches.Of(Batches.Connection(id: 3), DateTimeOffset.UtcNow, MessageText.Utf8, "new"u8.ToArray()), CancellationToken.None));
+            Assert.Equal(4, await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(id: 3), DateTimeOffset.UtcNow, MessageText.Utf8, "new"u8.ToArray()), CancellationToken.None));
         }
 
         var left = await Read.AllAsync(temp.Path);
@@ -26,7 +26,7 @@ public class RetentionTests
 
         await using (var again = SqliteMessageJournal.Open(temp.Path))
         {
-            Assert.Equal(5, await again.AppendAsync(Batches.Of("later"), CancellationToken.None));
+            Assert.Equal(5, await again.AppendAsync(TestBatches.Of("later"), CancellationToken.None));
         }
     }
 
@@ -37,9 +37,9 @@ public class RetentionTests
         var old = DateTimeOffset.UtcNow.AddDays(-3);
         await using (var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { MaxAge = TimeSpan.FromHours(1) }))
         {
-            await journal.AppendAsync(Batches.Of(Batches.Connection(), old, MessageText.Utf8, "a"u8.ToArray(), "b"u8.ToArray()), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(), old, MessageText.Utf8, "a"u8.ToArray(), "b"u8.ToArray()), CancellationToken.None);
             await Task.Delay(1100);
-            await journal.AppendAsync(Batches.Of(Batches.Connection(), old.AddSeconds(1), MessageText.Utf8, "c"u8.ToArray()), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(), old.AddSeconds(1), MessageText.Utf8, "c"u8.ToArray()), CancellationToken.None);
         }
 
         Assert.Equal([3L], (await Read.AllAsync(temp.Path)).Select(r => r.Id));
@@ -56,11 +56,11 @@ public class RetentionTests
             for (int b = 0; b < 30; b++)
             {
                 var messages = Enumerable.Range(0, 100).Select(m => Encoding.UTF8.GetBytes($"{b}/{m}/" + new string('x', 1000))).ToArray();
-                last = await journal.AppendAsync(Batches.Of(Batches.Connection(id: b), DateTimeOffset.UtcNow, MessageText.Utf8, messages), CancellationToken.None) + 99;
+                last = await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(id: b), DateTimeOffset.UtcNow, MessageText.Utf8, messages), CancellationToken.None) + 99;
             }
 
             await Task.Delay(1100);
-            last = await journal.AppendAsync(Batches.Of("last"), CancellationToken.None);
+            last = await journal.AppendAsync(TestBatches.Of("last"), CancellationToken.None);
         }
 
         var left = await Read.AllAsync(temp.Path);
@@ -77,7 +77,7 @@ public class RetentionTests
         Sql.WriteVersion1(temp.Path, [.. Enumerable.Range(0, 3000).Select(i => $"{i}:" + new string('v', 600))]);
         await using (var journal = SqliteMessageJournal.Open(temp.Path, new JournalOptions { MaxBytes = 1 << 20 }))
         {
-            Assert.Equal(3001, await journal.AppendAsync(Batches.Of("new"), CancellationToken.None));
+            Assert.Equal(3001, await journal.AppendAsync(TestBatches.Of("new"), CancellationToken.None));
         }
 
         var left = await Read.AllAsync(temp.Path);

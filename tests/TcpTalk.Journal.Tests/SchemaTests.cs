@@ -20,7 +20,7 @@ public class SchemaTests
         using var temp = new TempJournal();
         await File.WriteAllBytesAsync(temp.Path, []);
         await using var journal = SqliteMessageJournal.Open(temp.Path);
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("first"), CancellationToken.None));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("first"), CancellationToken.None));
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public class SchemaTests
         await using (var upgraded = SqliteMessageJournal.Open(temp.Path))
         {
             Assert.Equal(2, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
-            Assert.Equal(3, await upgraded.AppendAsync(Batches.Of("present", "and more"), CancellationToken.None));
+            Assert.Equal(3, await upgraded.AppendAsync(TestBatches.Of("present", "and more"), CancellationToken.None));
         }
 
         var records = await Read.AllAsync(temp.Path);
@@ -82,13 +82,13 @@ public class SchemaTests
         IReadOnlyList<string> v3 = [.. JournalSchema.Steps, "ALTER TABLE batches ADD COLUMN note TEXT; CREATE INDEX batches_by_connection ON batches (connection);"];
         await using (var old = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v2, hooks: null))
         {
-            await old.AppendAsync(Batches.Of("from", "the past"), CancellationToken.None);
+            await old.AppendAsync(TestBatches.Of("from", "the past"), CancellationToken.None);
         }
 
         await using (var upgraded = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v3, hooks: null))
         {
             Assert.Equal(3, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
-            Assert.Equal(3, await upgraded.AppendAsync(Batches.Of("present"), CancellationToken.None));
+            Assert.Equal(3, await upgraded.AppendAsync(TestBatches.Of("present"), CancellationToken.None));
         }
 
         Assert.Equal(2, Sql.Scalar<long>(temp.Path, "SELECT count(*) FROM batches WHERE note IS NULL"));

@@ -16,11 +16,11 @@ public class SingleWriterTests
             Assert.Equal($"journal {temp.Path} is already open in this process (pid {Environment.ProcessId})", error.Message);
             Assert.Equal(Environment.ProcessId, error.ProcessId);
             Assert.True(journal.IsHealthy); // the refused opener changed nothing
-            Assert.Equal(1, await journal.AppendAsync(Batches.Of("still mine"), CancellationToken.None));
+            Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("still mine"), CancellationToken.None));
         }
 
         await using var reopened = SqliteMessageJournal.Open(temp.Path);
-        Assert.Equal(2, await reopened.AppendAsync(Batches.Of("after close"), CancellationToken.None));
+        Assert.Equal(2, await reopened.AppendAsync(TestBatches.Of("after close"), CancellationToken.None));
     }
 
     [Fact]
@@ -38,7 +38,7 @@ public class SingleWriterTests
         }
 
         await using var journal = SqliteMessageJournal.Open(temp.Path); // released when the holder exited
-        Assert.Equal(1, await journal.AppendAsync(Batches.Of("mine now"), CancellationToken.None));
+        Assert.Equal(1, await journal.AppendAsync(TestBatches.Of("mine now"), CancellationToken.None));
     }
 
     [Fact]

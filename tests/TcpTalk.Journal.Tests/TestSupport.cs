@@ -1,8 +1,3 @@
-using System.Net;
-using System.Text;
-using TcpTalk.Protocol;
-using TcpTalk.Messages;
-
 namespace TcpTalk.Journal.Tests;
 
 /// <summary>A fresh folder per test, deleted afterwards; <see cref="Path"/> is a journal path in it that does not exist yet.</summary>
@@ -28,34 +23,6 @@ internal sealed class TempJournal : IDisposable
         {
             // A helper process may still be exiting; the OS cleans temp folders eventually.
         }
-    }
-}
-
-/// <summary>Builds <see cref="MessageBatch"/>es the way the connection handler does: one buffer, message ranges in it.</summary>
-internal static class Batches
-{
-    public static readonly DateTimeOffset Time = new DateTimeOffset(2024, 5, 1, 12, 30, 15, TimeSpan.Zero).AddTicks(1234567);
-
-    public static ConnectionInfo Connection(long id = 1, string client = "127.0.0.1", int clientPort = 5000,
-        string local = "127.0.0.1", int localPort = 12345) =>
-        new(id, new IPEndPoint(IPAddress.Parse(local), localPort), new IPEndPoint(IPAddress.Parse(client), clientPort));
-
-    public static MessageBatch Of(params string[] messages) =>
-        Of(Connection(), Time, MessageText.Utf8, messages.Select(m => Encoding.UTF8.GetBytes(m)).ToArray());
-
-    public static MessageBatch Of(ConnectionInfo connection, DateTimeOffset receivedAt, Encoding encoding, params byte[][] messages)
-    {
-        // A terminator byte between messages, as in a real receive buffer: the batch must slice it away.
-        var buffer = new List<byte>();
-        var ranges = new (int Start, int Length)[messages.Length];
-        for (int i = 0; i < messages.Length; i++)
-        {
-            ranges[i] = (buffer.Count, messages[i].Length);
-            buffer.AddRange(messages[i]);
-            buffer.Add(0);
-        }
-
-        return new MessageBatch(connection, receivedAt, encoding, buffer.ToArray(), ranges);
     }
 }
 
@@ -133,19 +100,5 @@ internal static class Sql
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.ExecuteNonQuery();
-    }
-}
-
-internal static class Wait
-{
-    /// <summary>Polls <paramref name="condition"/> every 5 ms until it holds; fails the test after 10 s.</summary>
-    public static async Task UntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "timed out waiting");
-            await Task.Delay(5);
-        }
     }
 }

@@ -57,7 +57,7 @@ public class TornWriteTests
         for (int c = 0; c < Commits; c++)
         {
             var messages = Enumerable.Range(0, 1 + random.Next(5)).Select(m => Encoding.UTF8.GetBytes($"{c}/{m}/" + new string('x', random.Next(400)))).ToArray();
-            await journal.AppendAsync(Batches.Of(Batches.Connection(id: 1 + c % 3), Batches.Time, MessageText.Utf8, messages), CancellationToken.None);
+            await journal.AppendAsync(TestBatches.Of(TestBatches.Connection(id: 1 + c % 3), TestBatches.Time, MessageText.Utf8, messages), CancellationToken.None);
             written.AddRange(messages);
             walAfter.Add((new FileInfo(temp.Path + "-wal").Length, written.Count));
         }

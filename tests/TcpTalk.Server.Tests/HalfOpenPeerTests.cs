@@ -39,7 +39,7 @@ public class HalfOpenPeerTests
 
         namespaces.CutTheClientOff();
         var cut = Stopwatch.StartNew();
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1, TimeSpan.FromSeconds(30));
+        await Poll.UntilAsync(() => server.ActiveConnections == 1, TimeSpan.FromSeconds(30));
         var found = cut.Elapsed;
 
         // 1 s of silence, then 2 probes 1 s apart: found in about 3 s, not at the 2 min + 50 s of the defaults.
@@ -49,7 +49,7 @@ public class HalfOpenPeerTests
         Assert.Equal(1, server.ActiveConnections); // the live peer, silent just as long, answered its probes
         live.Shutdown(SocketShutdown.Send);
         Assert.Equal("", await Loopback.ReadAsync(live));
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
     }
 
     private static Socket Connect(IPEndPoint endpoint)

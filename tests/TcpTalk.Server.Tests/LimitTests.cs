@@ -45,7 +45,7 @@ public class LimitTests
         Assert.True(await Loopback.StaysOpenAsync(client));
         clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Equal("error: no complete message for 1m (idle timeout)\0", await Loopback.ReadAsync(client));
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public class LimitTests
 
         // 36 s have passed since the first byte; on a loaded machine the server may have seen it late, so move on
         // in small steps until it acts (bytes kept coming every 9 s: only the message deadline can end this).
-        await Loopback.WaitUntilAsync(() =>
+        await Poll.UntilAsync(() =>
         {
             clock.Advance(TimeSpan.FromSeconds(1));
             return server.ActiveConnections == 0;
@@ -91,7 +91,7 @@ public class LimitTests
         Assert.Equal(2, server.ActiveConnections);
         first.Shutdown(SocketShutdown.Send);
         await Loopback.ReadAsync(first);
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Poll.UntilAsync(() => server.ActiveConnections == 1);
         using var fourth = await ConnectAsync(server);
         Assert.Equal("Welcome 127.0.0.1!\0", await Loopback.ReadAsync(fourth, frames: 1));
     }
@@ -144,13 +144,13 @@ public class LimitTests
         client.SendBufferSize = 1 << 20;
         var flood = Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("x\0", 1_000_000)));
         var sending = client.SendAsync(flood, SocketFlags.None); // acks pile up unread until the server's send blocks
-        await Loopback.WaitUntilAsync(() => journal.Stored.Count > 1000);
+        await Poll.UntilAsync(() => journal.Stored.Count > 1000);
         await Task.Delay(500);
         Assert.Equal(1, server.ActiveConnections);
 
         // Move time on until the server's send has been blocked for longer than the write timeout (on a busy
         // machine the server may still be working through the flood when time first moves).
-        await Loopback.WaitUntilAsync(() =>
+        await Poll.UntilAsync(() =>
         {
             clock.Advance(TimeSpan.FromSeconds(31));
             return server.ActiveConnections == 0;
@@ -195,7 +195,7 @@ public class LimitTests
         Assert.StartsWith("error: message longer than 65536 bytes (the limit); it starts \"xxxxxxxx", reply, StringComparison.Ordinal);
         Assert.EndsWith("\0", reply, StringComparison.Ordinal);
         await streaming.WaitAsync(TimeSpan.FromSeconds(10));
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
         Assert.Empty(journal.Stored);
     }
 
@@ -212,11 +212,11 @@ public class LimitTests
         await Loopback.ReadAsync(client, frames: 1);
 
         await client.SendAsync("whole\0half a mess"u8.ToArray());
-        await Loopback.WaitUntilAsync(() => journal.Stored.Count == 1); // the server has read past "whole"
+        await Poll.UntilAsync(() => journal.Stored.Count == 1); // the server has read past "whole"
         client.LingerState = new LingerOption(true, 0);
         client.Close(); // RST instead of FIN: the tail is a cut-off message, not a last one
 
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
         Assert.Equal(["whole"], journal.Stored);
         Assert.Contains(log.Entries, e => e.Message.EndsWith("1 message(s), 17 byte(s) received; peer reset", StringComparison.Ordinal));
     }

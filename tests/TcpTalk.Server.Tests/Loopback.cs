@@ -7,30 +7,8 @@ namespace TcpTalk.Server.Tests;
 internal static class Loopback
 {
     /// <summary>Reads (ASCII) until the server closes, or until <paramref name="frames"/> NUL-terminated frames arrived.</summary>
-    public static async Task<string> ReadAsync(Socket socket, int frames = -1)
-    {
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var all = new List<byte>();
-        var buffer = new byte[1024];
-        int n;
-        while ((frames < 0 || all.Count(b => b == 0) < frames) && (n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-        {
-            all.AddRange(buffer.AsSpan(0, n));
-        }
-
-        return Encoding.ASCII.GetString([.. all]);
-    }
-
-    /// <summary>Polls <paramref name="condition"/> until it holds; fails the test after <paramref name="timeout"/> (10 s).</summary>
-    public static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(10));
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(20);
-        }
-    }
+    public static async Task<string> ReadAsync(Socket socket, int frames = -1) =>
+        Encoding.ASCII.GetString(frames < 0 ? await socket.ReadToEndAsync() : await socket.ReadFramesAsync(frames));
 
     /// <summary>True when nothing arrives and the server does not close <paramref name="socket"/> within 300 ms.</summary>
     public static async Task<bool> StaysOpenAsync(Socket socket)

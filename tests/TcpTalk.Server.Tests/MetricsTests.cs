@@ -93,7 +93,7 @@ public sealed class MetricsTests : IDisposable
         clock.Advance(TimeSpan.FromSeconds(2));
         served.Shutdown(SocketShutdown.Send);
         Assert.Equal("", await Loopback.ReadAsync(served));
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0 && Seen("tcptalk.server.session_duration").Count == 1);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0 && Seen("tcptalk.server.session_duration").Count == 1);
 
         // Accepted means what TalkServer.AcceptedConnections means: every accepted connection, the refused one included.
         Assert.Equal([1.0, 1.0], Seen("tcptalk.server.connections_accepted").Select(m => m.Value));

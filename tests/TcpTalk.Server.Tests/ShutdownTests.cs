@@ -68,7 +68,7 @@ public class ShutdownTests
         Assert.Contains(log.Entries, e => e.Level == LogLevel.Warning
                                           && e.Message == "Stopped with 1 connection(s) still running after the abort: their journal or sink ignored its cancellation token");
         sink.Release();
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
         await server.DisposeAsync();
     }
 

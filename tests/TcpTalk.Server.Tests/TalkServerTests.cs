@@ -80,7 +80,7 @@ public class TalkServerTests
         await server.StartAsync();
         using var stuck = await ConnectAsync(server);
         await stuck.SendAsync("never finished"u8.ToArray());
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Poll.UntilAsync(() => server.ActiveConnections == 1);
 
         var stopping = server.StopAsync();
         Assert.False(stopping.IsCompleted);
@@ -119,7 +119,7 @@ public class TalkServerTests
         await good.SendAsync("fine\0"u8.ToArray());
         good.Shutdown(SocketShutdown.Send);
         await Loopback.ReadAsync(good);
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
         Assert.Equal(["fine"], delivered);
     }
 

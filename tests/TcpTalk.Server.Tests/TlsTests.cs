@@ -9,7 +9,6 @@ using Microsoft.Extensions.Time.Testing;
 using TcpTalk.Client;
 using TcpTalk.Protocol;
 using TcpTalk.Server;
-using TcpTalk.TestSupport;
 using TcpTalk.Messages;
 
 namespace TcpTalk.Server.Tests;
@@ -74,27 +73,6 @@ public sealed class TlsTests : IDisposable
         return Encoding.ASCII.GetString(all.ToArray());
     }
 
-    /// <summary>Reads until the server closes or resets; returns the bytes read. Fails the test after 10 s.</summary>
-    private static async Task<byte[]> ReadUntilClosedAsync(Socket socket)
-    {
-        using var cts = new CancellationTokenSource(Step);
-        var all = new List<byte>();
-        var buffer = new byte[4096];
-        try
-        {
-            int n;
-            while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-            {
-                all.AddRange(buffer.AsSpan(0, n));
-            }
-        }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
-        {
-        }
-
-        return [.. all];
-    }
-
     [Fact]
     public async Task TlsRoundTripCarriesTheGreetingMessagesAndAcknowledgements()
     {
@@ -151,7 +129,7 @@ public sealed class TlsTests : IDisposable
         var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => TalkClient.ConnectAsync("127.0.0.1", port, ClientOptions()).WaitAsync(Step));
 
         Assert.Equal($"127.0.0.1:{port} requires a client certificate (mutual TLS) and none was given", error.Message);
-        await Loopback.WaitUntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
+        await Poll.UntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
         var warning = Assert.Single(_log.Entries, e => e.Level == LogLevel.Warning);
         Assert.Matches(@"^Connection 1 from 127\.0\.0\.1:\d+ refused: no client certificate \(mutual TLS requires one\)$", warning.Message);
     }
@@ -167,7 +145,7 @@ public sealed class TlsTests : IDisposable
         var error = await Assert.ThrowsAsync<TlsHandshakeException>(() => TalkClient.ConnectAsync("127.0.0.1", port, ClientOptions(stranger)).WaitAsync(Step));
 
         Assert.Equal($"127.0.0.1:{port} did not accept the client certificate CN=stranger (is it issued by a CA the server trusts?)", error.Message);
-        await Loopback.WaitUntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
+        await Poll.UntilAsync(() => _log.Entries.Any(e => e.Level == LogLevel.Warning));
         var warning = Assert.Single(_log.Entries, e => e.Level == LogLevel.Warning);
         Assert.Matches(@"^Connection 1 from 127\.0\.0\.1:\d+ refused client certificate CN=stranger: not issued by a trusted CA or not valid \(.+\)$", warning.Message);
     }
@@ -210,9 +188,9 @@ public sealed class TlsTests : IDisposable
 
         using var client = await ConnectPlainAsync(server);
         await client.SendAsync(garbage, SocketFlags.None);
-        await ReadUntilClosedAsync(client);
+        await client.ReadUntilClosedAsync();
 
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
         // An operator sees it: Warning (issue 16), rate-limited, with the count.
         Assert.Contains(_log.Entries, e => e.Level == LogLevel.Warning
                                            && e.Message.EndsWith("TLS handshake failed: not a TLS client: the first bytes were not a TLS handshake (1 failed since the last such line)", StringComparison.Ordinal));
@@ -224,15 +202,15 @@ public sealed class TlsTests : IDisposable
         var clock = new FakeTimeProvider();
         await using var server = await StartAsync(o => { o.TimeProvider = clock; o.Tls!.HandshakeTimeout = TimeSpan.FromSeconds(10); });
         using var client = await ConnectPlainAsync(server);
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Poll.UntilAsync(() => server.ActiveConnections == 1);
         await Task.Delay(100); // the handler is counted just before it starts the handshake and its timer: let it
 
         clock.Advance(TimeSpan.FromSeconds(9));
         Assert.True(await Loopback.StaysOpenAsync(client));
         clock.Advance(TimeSpan.FromSeconds(2));
 
-        Assert.Empty(await ReadUntilClosedAsync(client));
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        Assert.Empty(await client.ReadUntilClosedAsync());
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
         Assert.Contains(_log.Entries, e => e.Level == LogLevel.Warning
                                            && e.Message.EndsWith("TLS handshake failed: no TLS handshake within 10s (handshake timeout) (1 failed since the last such line)", StringComparison.Ordinal));
     }
@@ -246,7 +224,7 @@ public sealed class TlsTests : IDisposable
         {
             using var client = await ConnectPlainAsync(server);
             await client.SendAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray(), SocketFlags.None);
-            await ReadUntilClosedAsync(client);
+            await client.ReadUntilClosedAsync();
         }
 
         for (int i = 0; i < 5; i++)
@@ -254,12 +232,12 @@ public sealed class TlsTests : IDisposable
             await FailOneAsync();
         }
 
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
         Assert.Equal(["(1 failed since the last such line)"], HandshakeWarnings());
 
         clock.Advance(TimeSpan.FromSeconds(1));
         await FailOneAsync();
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0 && HandshakeWarnings().Count == 2);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0 && HandshakeWarnings().Count == 2);
         Assert.Equal(["(1 failed since the last such line)", "(5 failed since the last such line)"], HandshakeWarnings());
 
         List<string> HandshakeWarnings() => [.. _log.Entries
@@ -279,11 +257,11 @@ public sealed class TlsTests : IDisposable
         using (var plain = await ConnectPlainAsync(server))
         {
             await plain.SendAsync("hello\0"u8.ToArray(), SocketFlags.None);
-            byte[] answer = await ReadUntilClosedAsync(plain);
+            byte[] answer = await plain.ReadUntilClosedAsync();
             Assert.DoesNotContain("Welcome", Encoding.ASCII.GetString(answer), StringComparison.Ordinal);
         }
 
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 1);
+        await Poll.UntilAsync(() => server.ActiveConnections == 1);
         await tlsClient.SendAsync("still here").WaitAsync(Step);
         await tlsClient.CompleteAsync().WaitAsync(Step);
         using var cts = new CancellationTokenSource(Step);
@@ -316,7 +294,7 @@ public sealed class TlsTests : IDisposable
             Assert.Equal("error: no complete message for 1m (idle timeout)\0", await ReadToEndAsync(tls));
         }
 
-        await Loopback.WaitUntilAsync(() => server.ActiveConnections == 0);
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
     }
 
     [Fact]

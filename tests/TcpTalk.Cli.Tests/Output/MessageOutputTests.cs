@@ -63,12 +63,7 @@ public class MessageOutputTests
         await using var output = new MessageOutput(stream);
         await output.OnMessagesAsync(Batch("x"), default);
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (stream.Written.Length == 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(5);
-        }
-
+        await Poll.UntilAsync(() => stream.Written.Length > 0);
         Assert.Equal(Line("x"), Encoding.UTF8.GetString(stream.Written));
     }
 
@@ -78,9 +73,9 @@ public class MessageOutputTests
         var stream = new FailingStream(goodWrites: 1);
         var output = new MessageOutput(stream);
         await output.OnMessagesAsync(Batch("first"), default);
-        await WaitUntilAsync(() => stream.Writes == 1);
+        await Poll.UntilAsync(() => stream.Writes == 1);
         await output.OnMessagesAsync(Batch("lost"), default);
-        await WaitUntilAsync(() => stream.Writes == 2); // the write that fails: from now on the output is off
+        await Poll.UntilAsync(() => stream.Writes == 2); // the write that fails: from now on the output is off
 
         var later = output.OnMessagesAsync(Batch("after"), default);
         Assert.True(later.IsCompletedSuccessfully); // never waits for a stream that is gone, even in Wait mode
@@ -98,7 +93,7 @@ public class MessageOutputTests
         var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Skip, MaxBufferedBytes = 1000, LoggerFactory = log });
         stream.Hold();
         await output.OnMessagesAsync(Batch("0"), default);
-        await WaitUntilAsync(() => stream.BlockedWrites == 1); // the writer holds line 0 and waits on the stream
+        await Poll.UntilAsync(() => stream.BlockedWrites == 1); // the writer holds line 0 and waits on the stream
 
         for (int i = 1; i <= 1000; i++)
         {
@@ -132,7 +127,7 @@ public class MessageOutputTests
         var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Wait, MaxBufferedBytes = 1000 });
         stream.Hold();
         await output.OnMessagesAsync(Batch("0"), default);
-        await WaitUntilAsync(() => stream.BlockedWrites == 1);
+        await Poll.UntilAsync(() => stream.BlockedWrites == 1);
 
         var writes = new List<Task>();
         for (int i = 1; i <= 200; i++)
@@ -161,7 +156,7 @@ public class MessageOutputTests
         var output = new MessageOutput(stream, new MessageOutputOptions { MaxBufferedBytes = 10 });
         stream.Hold();
         await output.OnMessagesAsync(Batch("0"), default);
-        await WaitUntilAsync(() => stream.BlockedWrites == 1);
+        await Poll.UntilAsync(() => stream.BlockedWrites == 1);
         await output.OnMessagesAsync(Batch("1"), default); // fills the buffer past its 10 bytes
 
         using var abort = new CancellationTokenSource();
@@ -187,15 +182,5 @@ public class MessageOutputTests
         }
 
         return count;
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not reached in time");
-            await Task.Delay(5);
-        }
     }
 }

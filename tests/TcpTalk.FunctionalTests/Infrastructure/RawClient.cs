@@ -23,45 +23,10 @@ public sealed class RawClient : IDisposable
     public async Task SendAsync(byte[] bytes) => await _socket.SendAsync(bytes, SocketFlags.None);
 
     /// <summary>Reads until <paramref name="terminator"/> (inclusive) and returns the bytes before it.</summary>
-    public async Task<byte[]> ReadFrameAsync(byte terminator = 0, TimeSpan? timeout = null)
-    {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
-        var frame = new List<byte>();
-        var one = new byte[1];
-        while (true)
-        {
-            int n = await _socket.ReceiveAsync(one, SocketFlags.None, cts.Token);
-            if (n == 0)
-            {
-                throw new EndOfStreamException($"connection closed after {frame.Count} byte(s) of a frame");
-            }
-
-            if (one[0] == terminator)
-            {
-                return [.. frame];
-            }
-
-            frame.Add(one[0]);
-        }
-    }
+    public Task<byte[]> ReadFrameAsync(byte terminator = 0, TimeSpan? timeout = null) => _socket.ReadFrameAsync(terminator, timeout);
 
     /// <summary>Reads until the server closes; returns everything read. Throws on timeout.</summary>
-    public async Task<byte[]> ReadToEndAsync(TimeSpan? timeout = null)
-    {
-        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
-        var all = new List<byte>();
-        var buffer = new byte[4096];
-        while (true)
-        {
-            int n = await _socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token);
-            if (n == 0)
-            {
-                return [.. all];
-            }
-
-            all.AddRange(buffer.AsSpan(0, n));
-        }
-    }
+    public Task<byte[]> ReadToEndAsync(TimeSpan? timeout = null) => _socket.ReadToEndAsync(timeout);
 
     public void HalfClose() => _socket.Shutdown(SocketShutdown.Send);
 
