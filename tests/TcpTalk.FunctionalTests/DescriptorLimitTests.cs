@@ -134,7 +134,7 @@ public class DescriptorLimitTests
         {
             return Encoding.ASCII.GetString(await client.ReadFrameAsync(timeout: timeout)) == "Welcome 127.0.0.1!";
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
             return false;
         }
