@@ -74,6 +74,24 @@ public sealed class PostgresJournalCliTests
     }
 
     [PostgresCliFact]
+    public async Task FollowShowsWhatAnyNodeStoresAndExits130OnTerm()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(standby: false);
+        string uri = cluster.Uri("cli_follow");
+        await using var server = await Tcptalk.ServeAsync("--ack", "--journal", uri, "--node-name", "node-a");
+        await using var follow = Tcptalk.Start(["messages", "--journal", uri, "--follow", "--contains", "live"]);
+        await Task.Delay(500);
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", $"127.0.0.1:{server.Port}", "skipped", "live one"]);
+        Assert.True(code == 0, string.Join(" | ", stderr));
+
+        string line = await follow.WaitForLineAsync(l => l.EndsWith(" live one", StringComparison.Ordinal));
+        Assert.Equal(await server.Process.WaitForLineAsync(l => l.EndsWith(" live one", StringComparison.Ordinal)), line);
+        follow.Signal("TERM");
+        Assert.Equal(130, await follow.WaitForExitAsync());
+        Assert.Equal([line], follow.Stdout); // the filter applies to what follows, too
+    }
+
+    [PostgresCliFact]
     public async Task MessagesOnAnUnreachableDatabaseExits11WithOneLine()
     {
         int port = PortOfNobody();
