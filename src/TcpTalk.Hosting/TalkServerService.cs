@@ -3,6 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
 using TcpTalk.Journal;
+using TcpTalk.Journal.Postgres;
 using TcpTalk.Messages;
 using TcpTalk.Server;
 
@@ -84,8 +85,7 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
             try
             {
                 // Acknowledged messages must survive a power loss, not just a crash: an ack is a promise.
-                var durability = options.Acknowledge ? JournalDurability.Full : JournalDurability.Normal;
-                _journal.Opened(SqliteMessageJournal.Open(_settings.Journal.Path, new JournalOptions { Durability = durability }, _loggers));
+                _journal.Opened(await OpenJournalAsync(options.Acknowledge, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception e)
             {
@@ -101,6 +101,24 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
             _lifetime.ApplicationStarted.Register(() => _systemd.Notify(ServiceState.Ready));
             _lifetime.ApplicationStopping.Register(() => _systemd.Notify(ServiceState.Stopping));
         }
+    }
+
+    /// <summary>
+    /// The store <see cref="JournalSettings.Path"/> names: PostgreSQL for a <c>postgres://</c> URI (an ack is its
+    /// COMMIT), else the SQLite file, with Full durability when acknowledgements are promised.
+    /// </summary>
+    private async Task<IMessageJournal> OpenJournalAsync(bool acknowledge, CancellationToken cancellationToken)
+    {
+        var settings = _settings.Journal;
+        if (PostgresJournalUri.IsPostgresUri(settings.Path))
+        {
+            var postgres = new PostgresJournalOptions { NodeName = string.IsNullOrEmpty(settings.NodeName) ? null : settings.NodeName };
+            return await PostgresMessageJournal.OpenAsync(settings.Path, postgres, _loggers, cancellationToken).ConfigureAwait(false);
+        }
+
+        // Acknowledged messages must survive a power loss, not just a crash: an ack is a promise.
+        var durability = acknowledge ? JournalDurability.Full : JournalDurability.Normal;
+        return SqliteMessageJournal.Open(settings.Path, new JournalOptions { Durability = durability }, _loggers);
     }
 
     /// <summary>Stops the server gracefully (bounded by its ShutdownTimeout) and waits for it, or for <paramref name="cancellationToken"/>.</summary>

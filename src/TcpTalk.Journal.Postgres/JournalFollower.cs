@@ -1,4 +1,5 @@
 using Npgsql;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Postgres;
 
@@ -42,7 +43,7 @@ internal sealed class JournalFollower(PostgresJournalReader reader) : IAsyncDisp
     }
 
     /// <summary>Waits for a wake-up (or the fallback interval), then returns the next page of new matching records (maybe none).</summary>
-    public async Task<List<PostgresJournalRecord>> NextAsync(PostgresJournalQuery filters, CancellationToken cancellationToken)
+    public async Task<List<JournalRecord>> NextAsync(JournalQuery filters, CancellationToken cancellationToken)
     {
         var connection = Connection!;
         if (!_woken)

@@ -18,7 +18,7 @@ namespace TcpTalk.Journal.Postgres;
 /// takes each NOTIFY (one per commit) only as a wake-up, then reads by id; notifications carry nothing. Results are
 /// read in pages of <see cref="PageSize"/> rows. One query or follow at a time per reader.
 /// </remarks>
-public sealed class PostgresJournalReader : IAsyncDisposable
+public sealed class PostgresJournalReader : IJournalReader
 {
     /// <summary>Rows fetched per query.</summary>
     internal const int PageSize = 1000;
@@ -95,8 +95,8 @@ public sealed class PostgresJournalReader : IAsyncDisposable
     }
 
     /// <summary>The records committed so far that match <paramref name="query"/>, oldest first.</summary>
-    /// <exception cref="ArgumentException">The query is invalid (see <see cref="PostgresJournalQuery.Validate"/>).</exception>
-    public IAsyncEnumerable<PostgresJournalRecord> QueryAsync(PostgresJournalQuery query, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The query is invalid (see <see cref="JournalQuery.Validate"/>).</exception>
+    public IAsyncEnumerable<JournalRecord> QueryAsync(JournalQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
@@ -109,8 +109,8 @@ public sealed class PostgresJournalReader : IAsyncDisposable
     /// the enumeration with <see cref="OperationCanceledException"/>). A lost connection is reopened on its own after
     /// <see cref="PostgresJournalReaderOptions.ReconnectDelay"/>, and the follow goes on from the last id it returned.
     /// </summary>
-    /// <exception cref="ArgumentException">The query is invalid (see <see cref="PostgresJournalQuery.Validate"/>).</exception>
-    public IAsyncEnumerable<PostgresJournalRecord> FollowAsync(PostgresJournalQuery query, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The query is invalid (see <see cref="JournalQuery.Validate"/>).</exception>
+    public IAsyncEnumerable<JournalRecord> FollowAsync(JournalQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
         query.Validate();
@@ -120,7 +120,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
     /// <inheritdoc/>
     public ValueTask DisposeAsync() => _dataSource.DisposeAsync();
 
-    private async IAsyncEnumerable<PostgresJournalRecord> QueryCoreAsync(PostgresJournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<JournalRecord> QueryCoreAsync(JournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var connection = await OpenAsync(_queryTarget, cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -133,7 +133,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
         }
     }
 
-    private async IAsyncEnumerable<PostgresJournalRecord> FollowCoreAsync(PostgresJournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<JournalRecord> FollowCoreAsync(JournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var follower = new JournalFollower(this);
         try
@@ -150,7 +150,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
             var live = query.FiltersOnly();
             while (true)
             {
-                List<PostgresJournalRecord> news;
+                List<JournalRecord> news;
                 try
                 {
                     news = await follower.NextAsync(live, cancellationToken).ConfigureAwait(false);
@@ -194,14 +194,14 @@ public sealed class PostgresJournalReader : IAsyncDisposable
     }
 
     /// <summary>Applies the query to the ids up to <paramref name="lastId"/>, a snapshot taken by the caller.</summary>
-    private async IAsyncEnumerable<PostgresJournalRecord> QueryUpToAsync(NpgsqlConnection connection, PostgresJournalQuery query, long lastId,
+    private async IAsyncEnumerable<JournalRecord> QueryUpToAsync(NpgsqlConnection connection, JournalQuery query, long lastId,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long after = query.AfterId ?? 0;
         if (query.Limit is int limit && query.Newest)
         {
             // Newest N: read backwards until N match, then hand them out oldest first. Memory is bounded by N.
-            var newest = new List<PostgresJournalRecord>(Math.Min(limit, PageSize));
+            var newest = new List<JournalRecord>(Math.Min(limit, PageSize));
             long high = lastId;
             while (high > after && newest.Count < limit)
             {
@@ -249,8 +249,8 @@ public sealed class PostgresJournalReader : IAsyncDisposable
     /// One page of the rows with <paramref name="afterId"/> &lt; id &lt;= <paramref name="lastId"/>: the ones that
     /// match the query's filters (not its limit), how many rows were read, and the id of the last row read.
     /// </summary>
-    internal static async Task<(List<PostgresJournalRecord> Matches, int Rows, long LastRead)> ReadPageAsync(NpgsqlConnection connection, string schema,
-        PostgresJournalQuery query, long afterId, long lastId, bool descending, CancellationToken cancellationToken)
+    internal static async Task<(List<JournalRecord> Matches, int Rows, long LastRead)> ReadPageAsync(NpgsqlConnection connection, string schema,
+        JournalQuery query, long afterId, long lastId, bool descending, CancellationToken cancellationToken)
     {
         var network = Normalize(query.From);
         bool exactAddress = network is { } n && n.PrefixLength == (n.BaseAddress.AddressFamily == AddressFamily.InterNetwork ? 32 : 128);
@@ -285,7 +285,7 @@ public sealed class PostgresJournalReader : IAsyncDisposable
         sql.Append(descending ? " ORDER BY id DESC LIMIT " : " ORDER BY id LIMIT ").Append(PageSize);
         command.CommandText = sql.ToString();
 
-        var matches = new List<PostgresJournalRecord>();
+        var matches = new List<JournalRecord>();
         int rows = 0;
         long lastRead = 0;
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -301,9 +301,8 @@ public sealed class PostgresJournalReader : IAsyncDisposable
                 continue;
             }
 
-            var record = new PostgresJournalRecord(
+            var record = new JournalRecord(
                 id: lastRead,
-                nodeName: reader.GetString(1),
                 receivedAt: UnixMicros.ToTime(reader.GetInt64(2)),
                 localAddress: ParseAddress(reader.GetString(3)),
                 localPort: reader.GetInt32(4),
@@ -311,8 +310,11 @@ public sealed class PostgresJournalReader : IAsyncDisposable
                 clientPort: reader.GetInt32(6),
                 connectionId: reader.GetInt64(7),
                 codePage: reader.GetInt32(8),
-                uniqueId: reader.IsDBNull(9) ? null : reader.GetFieldValue<byte[]>(9),
-                raw: reader.GetFieldValue<byte[]>(10));
+                raw: reader.GetFieldValue<byte[]>(10))
+            {
+                NodeName = reader.GetString(1),
+                UniqueId = reader.IsDBNull(9) ? null : reader.GetFieldValue<byte[]>(9),
+            };
             if (query.Contains is { } contains && !record.Text.Contains(contains, StringComparison.Ordinal))
             {
                 continue;

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

@@ -45,7 +45,7 @@ public sealed class JournalReaderOptions
 /// consumer (a pipe into <c>less</c>) never holds an old snapshot that would stop the writer's WAL from being
 /// recycled. One query or follow at a time per reader: it has a single connection.
 /// </remarks>
-public sealed class JournalReader : IDisposable
+public sealed class JournalReader : IJournalReader, IDisposable
 {
     /// <summary>Rows fetched per read transaction.</summary>
     internal const int PageSize = 1000;
@@ -135,12 +135,19 @@ public sealed class JournalReader : IDisposable
         return (long)command.ExecuteScalar()!;
     }
 
+    /// <inheritdoc/>
+    public Task<long> GetLastIdAsync(CancellationToken cancellationToken = default)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        return Task.FromResult(GetLastId());
+    }
+
     /// <summary>The records committed so far that match <paramref name="query"/>, oldest first.</summary>
-    /// <exception cref="ArgumentException">The query is invalid (see <see cref="JournalQuery.Validate"/>).</exception>
+    /// <exception cref="ArgumentException">The query is invalid (see <see cref="JournalQuery.Validate"/>) or sets <see cref="JournalQuery.Node"/>.</exception>
     public IAsyncEnumerable<JournalRecord> QueryAsync(JournalQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        query.Validate();
+        Validate(query);
         return QueryUpToAsync(query, GetLastId(), cancellationToken);
     }
 
@@ -153,12 +160,30 @@ public sealed class JournalReader : IDisposable
     public IAsyncEnumerable<JournalRecord> FollowAsync(JournalQuery query, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(query);
-        query.Validate();
+        Validate(query);
         return FollowCoreAsync(query, cancellationToken);
     }
 
     /// <inheritdoc/>
     public void Dispose() => _connection.Dispose();
+
+    /// <inheritdoc/>
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>The query's own checks, and the node filter rejected: this journal stores no node name.</summary>
+    private static void Validate(JournalQuery query)
+    {
+        query.Validate();
+        if (query.Node is not null)
+        {
+            throw new ArgumentException(
+                $"Node (\"{query.Node}\") cannot be applied: the embedded journal is one node's and stores no node name");
+        }
+    }
 
     private async IAsyncEnumerable<JournalRecord> FollowCoreAsync(JournalQuery query, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
@@ -168,13 +193,7 @@ public sealed class JournalReader : IDisposable
             yield return record;
         }
 
-        var live = new JournalQuery
-        {
-            Since = query.Since,
-            Until = query.Until,
-            From = query.From,
-            Contains = query.Contains,
-        };
+        var live = query.FiltersOnly();
         seen = Math.Max(seen, query.AfterId ?? 0);
         while (true)
         {

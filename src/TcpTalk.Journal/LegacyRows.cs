@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Data.Sqlite;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

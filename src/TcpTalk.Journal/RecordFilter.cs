@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Unicode;
 using Microsoft.Data.Sqlite;
 using TcpTalk.Protocol;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal;
 

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Postgres.Tests;
 
@@ -134,7 +135,7 @@ public sealed class CommitTests(SharedCluster shared)
             .WaitAsync(TimeSpan.FromSeconds(60));
 
         await using var reader = await PostgresJournalReader.OpenAsync(uri);
-        var records = await reader.QueryAsync(PostgresJournalQuery.All).ToListAsync();
+        var records = await reader.QueryAsync(JournalQuery.All).ToListAsync();
         // Unique and gapless across both nodes, and each node's rows are in both.
         Assert.Equal(Enumerable.Range(1, 640).Select(i => (long)i), records.Select(r => r.Id));
         Assert.Equal(320, records.Count(r => r.NodeName == "node-a"));

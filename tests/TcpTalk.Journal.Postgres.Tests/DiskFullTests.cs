@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using TcpTalk.Protocol;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Postgres.Tests;
 
@@ -51,7 +52,7 @@ public sealed class DiskFullTests
         Assert.Single(log.Lines, l => l.Contains("writable again", StringComparison.Ordinal));
 
         await using var reader = await PostgresJournalReader.OpenAsync(uri);
-        var stored = await reader.QueryAsync(PostgresJournalQuery.All).ToListAsync();
+        var stored = await reader.QueryAsync(JournalQuery.All).ToListAsync();
         Assert.Equal(acked.Count + 1, stored.Count);
         foreach (var record in stored.Take(acked.Count))
         {

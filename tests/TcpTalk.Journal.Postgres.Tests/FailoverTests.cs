@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Xunit.Abstractions;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Postgres.Tests;
 
@@ -45,7 +46,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
         long followed = 0;
         var follow = Task.Run(async () =>
         {
-            await foreach (var record in followReader.FollowAsync(PostgresJournalQuery.All, stop.Token))
+            await foreach (var record in followReader.FollowAsync(JournalQuery.All, stop.Token))
             {
                 Assert.True(record.Id > Volatile.Read(ref followed), $"follow returned id {record.Id} after {followed}");
                 Volatile.Write(ref followed, record.Id);
@@ -76,7 +77,7 @@ public sealed class FailoverTests(ITestOutputHelper output)
 
         // Every acknowledged message is in the new primary, under the id it was acknowledged with.
         await using var reader = await PostgresJournalReader.OpenAsync(cluster.Uri(schema));
-        var stored = (await reader.QueryAsync(PostgresJournalQuery.All).ToListAsync()).ToDictionary(r => r.Id, r => r.Text);
+        var stored = (await reader.QueryAsync(JournalQuery.All).ToListAsync()).ToDictionary(r => r.Id, r => r.Text);
         var lost = acked.Where(a => !stored.TryGetValue(a.Value, out var text) || text != a.Key).ToList();
         Assert.Empty(lost);
         Assert.Equal(Enumerable.Range(1, stored.Count).Select(i => (long)i), stored.Keys.Order()); // still gapless

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Xunit.Abstractions;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Postgres.Tests;
 
@@ -17,7 +18,7 @@ public sealed class FollowTests(SharedCluster shared, ITestOutputHelper output)
         // A fallback poll far beyond the bound asserted below: only NOTIFY can wake the follower in time.
         await using var reader = await PostgresJournalReader.OpenAsync(uri, new PostgresJournalReaderOptions { FallbackPollInterval = TimeSpan.FromSeconds(30) });
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await using var follow = reader.FollowAsync(new PostgresJournalQuery { Newest = true, Limit = 1, Contains = "-" }, stop.Token).GetAsyncEnumerator(stop.Token);
+        await using var follow = reader.FollowAsync(new JournalQuery { Newest = true, Limit = 1, Contains = "-" }, stop.Token).GetAsyncEnumerator(stop.Token);
 
         Assert.True(await follow.MoveNextAsync());
         Assert.Equal("old-2", follow.Current.Text);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using TcpTalk.Protocol;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Postgres.Tests;
 
@@ -24,7 +25,7 @@ public sealed class RoundTripTests(SharedCluster shared)
 
         Assert.Equal(1, first);
         await using var reader = await PostgresJournalReader.OpenAsync(uri);
-        var records = await reader.QueryAsync(PostgresJournalQuery.All).ToListAsync();
+        var records = await reader.QueryAsync(JournalQuery.All).ToListAsync();
         Assert.Equal([1L, 2, 3, 4], records.Select(r => r.Id));
         var r = records[0];
         Assert.Equal("node-a", r.NodeName);
@@ -57,9 +58,9 @@ public sealed class RoundTripTests(SharedCluster shared)
         }
 
         await using var reader = await PostgresJournalReader.OpenAsync(uri);
-        async Task<long[]> Ids(PostgresJournalQuery q) => (await reader.QueryAsync(q).ToListAsync()).Select(r => r.Id).ToArray();
+        async Task<long[]> Ids(JournalQuery q) => (await reader.QueryAsync(q).ToListAsync()).Select(r => r.Id).ToArray();
 
-        Assert.Equal(new long[] { 1, 2, 3, 4 }, await Ids(PostgresJournalQuery.All));
+        Assert.Equal(new long[] { 1, 2, 3, 4 }, await Ids(JournalQuery.All));
         Assert.Equal(new long[] { 2, 3, 4 }, await Ids(new() { Since = t0.AddSeconds(1) }));
         Assert.Equal(new long[] { 1, 2 }, await Ids(new() { Until = t0.AddSeconds(2) }));
         Assert.Equal(new long[] { 1, 4 }, await Ids(new() { From = IPNetwork.Parse("10.1.0.1/32") }));
@@ -85,7 +86,7 @@ public sealed class RoundTripTests(SharedCluster shared)
         }
 
         await using var reader = await PostgresJournalReader.OpenAsync(uri);
-        var all = await reader.QueryAsync(PostgresJournalQuery.All).ToListAsync();
+        var all = await reader.QueryAsync(JournalQuery.All).ToListAsync();
         Assert.Equal(Enumerable.Range(1, total).Select(i => (long)i), all.Select(r => r.Id));
         var newest = await reader.QueryAsync(new() { Newest = true, Limit = PostgresJournalReader.PageSize + 3, Contains = "m" }).ToListAsync();
         Assert.Equal(Enumerable.Range(total - PostgresJournalReader.PageSize - 2, PostgresJournalReader.PageSize + 3).Select(i => (long)i), newest.Select(r => r.Id));

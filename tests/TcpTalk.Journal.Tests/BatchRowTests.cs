@@ -1,5 +1,6 @@
 using System.Text;
 using TcpTalk.Protocol;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Tests;
 

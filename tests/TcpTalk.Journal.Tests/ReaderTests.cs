@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text;
 using TcpTalk.Protocol;
+using TcpTalk.Messages;
 
 namespace TcpTalk.Journal.Tests;
 

@@ -1,3 +1,4 @@
+using TcpTalk.Messages;
 namespace TcpTalk.Journal.Tests;
 
 public class SchemaTests

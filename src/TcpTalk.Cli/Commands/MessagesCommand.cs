@@ -4,7 +4,9 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using TcpTalk.Hosting;
+using System.Data.Common;
 using TcpTalk.Journal;
+using TcpTalk.Journal.Postgres;
 using TcpTalk.Server;
 using TcpTalk.Messages;
 
@@ -26,7 +28,7 @@ internal static class MessagesCommand
         ArgumentNullException.ThrowIfNull(common); // the shared options (framing, encoding...) do not apply to stored messages
         var journal = new Option<string>("--journal")
         {
-            Description = "Journal file to read (written by 'tcptalk serve --journal')",
+            Description = "Journal to read (written by 'tcptalk serve --journal'): a file, or postgres://USER@HOST[:PORT]/DATABASE[?schema=NAME]",
             DefaultValueFactory = _ => DefaultJournalPath,
             HelpName = "path",
         };
@@ -111,7 +113,24 @@ internal static class MessagesCommand
 
     private static async Task<int> RunAsync(string path, JournalQuery query, bool follow, bool json, CancellationToken shutdown)
     {
-        using var reader = OpenReader(path);
+        await using var reader = await OpenReaderAsync(path, shutdown).ConfigureAwait(false);
+        try
+        {
+            return await WriteRecordsAsync(reader, query, follow, json, shutdown).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is JournalUnavailableException or PostgresJournalFormatException)
+        {
+            throw new UserErrorException(ExitCode.JournalFailed, e.Message, e);
+        }
+        catch (Exception e) when (e is DbException or TimeoutException)
+        {
+            throw new UserErrorException(ExitCode.JournalFailed, $"journal {Describe(path)} cannot be read: {e.Message}", e); // 11, as serve says it
+        }
+    }
+
+    /// <summary>Writes what the reader returns, the same lines whichever store it reads.</summary>
+    private static async Task<int> WriteRecordsAsync(IJournalReader reader, JournalQuery query, bool follow, bool json, CancellationToken shutdown)
+    {
         var records = follow ? reader.FollowAsync(query, shutdown) : reader.QueryAsync(query, shutdown);
         using var output = new BufferedStream(Console.OpenStandardOutput(), 64 * 1024);
         var enumerator = records.GetAsyncEnumerator(shutdown);
@@ -155,6 +174,44 @@ internal static class MessagesCommand
 
         TryWrite(output, static o => o.Flush());
         return (int)ExitCode.Success;
+    }
+
+    /// <summary>The reader for <paramref name="path"/>: PostgreSQL for a <c>postgres://</c> URI, else the embedded journal file.</summary>
+    private static async Task<IJournalReader> OpenReaderAsync(string path, CancellationToken cancellationToken)
+    {
+        if (!PostgresJournalUri.IsPostgresUri(path))
+        {
+            return OpenReader(path);
+        }
+
+        try
+        {
+            return await PostgresJournalReader.OpenAsync(path, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+        catch (FormatException e)
+        {
+            throw new UserErrorException(ExitCode.Usage, $"--journal: {e.Message}", e);
+        }
+        catch (Exception e) when (e is JournalUnavailableException or PostgresJournalFormatException)
+        {
+            throw new UserErrorException(ExitCode.JournalFailed, e.Message, e); // 11, as serve says it
+        }
+    }
+
+    /// <summary>The journal as messages name it: a URI without its password.</summary>
+    private static string Describe(string path) =>
+        PostgresJournalUri.IsPostgresUri(path) && TryParseUri(path) is { } uri ? uri.ToString() : path;
+
+    private static PostgresJournalUri? TryParseUri(string text)
+    {
+        try
+        {
+            return PostgresJournalUri.Parse(text);
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     private static JournalReader OpenReader(string path)

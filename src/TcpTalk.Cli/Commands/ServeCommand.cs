@@ -81,8 +81,13 @@ internal static class ServeCommand
         };
         var journal = new Option<string>("--journal")
         {
-            Description = Defaults("Store every message in this SQLite journal before printing or acknowledging it", defaults.Journal.Path),
+            Description = Defaults("Store every message in this journal before printing or acknowledging it: a SQLite file, or postgres://USER@HOST[:PORT]/DATABASE[?schema=NAME]", defaults.Journal.Path),
             HelpName = "path",
+        };
+        var nodeName = new Option<string>("--node-name")
+        {
+            Description = Defaults("The name stored with every message in a PostgreSQL journal, to tell the nodes sharing it apart", "the host name"),
+            HelpName = "name",
         };
         var noJournal = new Option<bool>("--no-journal")
         {
@@ -155,6 +160,7 @@ internal static class ServeCommand
             new(ack, "Server:Acknowledge", IfTrue: "true"),
             new(output, "Server:Output"),
             new(journal, "Journal:Path"),
+            new(nodeName, "Journal:NodeName"),
             new(noJournal, "Journal:Enabled", IfTrue: "false"),
             new(tlsCert, "Tls:Certificate"),
             new(tlsKey, "Tls:Key"),

@@ -5,26 +5,27 @@ using System.Text;
 using TcpTalk.Protocol;
 using Endpoint = TcpTalk.Protocol.ClientAddress;
 
-namespace TcpTalk.Journal.Postgres;
+namespace TcpTalk.Messages;
 
 /// <summary>
-/// One stored message: every column of its row. The same shape as the embedded journal's record, plus the node
-/// that received it and the balancer's unique id.
+/// One stored message as every store returns it: every column of its row. <see cref="NodeName"/> and
+/// <see cref="UniqueId"/> are set only by stores that keep them (PostgreSQL); the embedded journal leaves them null.
 /// </summary>
-public sealed class PostgresJournalRecord
+public sealed class JournalRecord
 {
     private static readonly ConcurrentDictionary<int, Encoding> s_encodings = new();
 
-    /// <summary>Creates a record; the reader does this for every row.</summary>
-    public PostgresJournalRecord(long id, string nodeName, DateTimeOffset receivedAt, IPAddress localAddress, int localPort,
-        IPAddress clientAddress, int clientPort, long connectionId, int codePage, byte[]? uniqueId, byte[] raw)
+    /// <summary>
+    /// Creates a record; a reader does this for every row. <c>text</c> is the text the store kept, or null to decode
+    /// <c>raw</c> in the encoding of <c>codePage</c>.
+    /// </summary>
+    public JournalRecord(long id, DateTimeOffset receivedAt, IPAddress localAddress, int localPort, IPAddress clientAddress,
+        int clientPort, long connectionId, int codePage, byte[] raw, string? text = null)
     {
-        ArgumentNullException.ThrowIfNull(nodeName);
         ArgumentNullException.ThrowIfNull(localAddress);
         ArgumentNullException.ThrowIfNull(clientAddress);
         ArgumentNullException.ThrowIfNull(raw);
         Id = id;
-        NodeName = nodeName;
         ReceivedAt = receivedAt.ToUniversalTime();
         LocalAddress = localAddress;
         LocalPort = localPort;
@@ -32,16 +33,18 @@ public sealed class PostgresJournalRecord
         ClientPort = clientPort;
         ConnectionId = connectionId;
         CodePage = codePage;
-        UniqueId = uniqueId;
         Raw = raw;
-        Text = Encoding.GetString(raw);
+        Text = text ?? Encoding.GetString(raw);
     }
 
-    /// <summary>The message's id: unique across nodes, increasing in commit order, consecutive within a batch.</summary>
+    /// <summary>The message's id: unique (across nodes too), increasing in the order messages were committed, consecutive within a batch.</summary>
     public long Id { get; }
 
-    /// <summary>The server node that received the message.</summary>
-    public string NodeName { get; }
+    /// <summary>The server node that received the message, or null when the store keeps no node name.</summary>
+    public string? NodeName { get; init; }
+
+    /// <summary>The PROXY protocol v2 UNIQUE_ID the balancer sent for the connection, or null.</summary>
+    public byte[]? UniqueId { get; init; }
 
     /// <summary>When the server read the message (UTC, microsecond precision).</summary>
     public DateTimeOffset ReceivedAt { get; }
@@ -64,13 +67,13 @@ public sealed class PostgresJournalRecord
     /// <summary>The code page of the server's text encoding when it stored the message (65001 for UTF-8).</summary>
     public int CodePage { get; }
 
-    /// <summary>The PROXY protocol v2 UNIQUE_ID the balancer sent for the connection, or null.</summary>
-    public byte[]? UniqueId { get; }
-
     /// <summary>The message bytes exactly as received, terminator excluded.</summary>
     public byte[] Raw { get; }
 
-    /// <summary><see cref="Raw"/> decoded in the server's encoding, control characters kept, invalid bytes replaced; for searching.</summary>
+    /// <summary>
+    /// <see cref="Raw"/> decoded in the server's encoding, control characters kept and invalid bytes replaced; for
+    /// searching. Use <see cref="DisplayText"/> to show a message to people.
+    /// </summary>
     public string Text { get; }
 
     /// <summary>The encoding of <see cref="CodePage"/> (UTF-8 if this machine does not know the code page).</summary>
@@ -86,9 +89,16 @@ public sealed class PostgresJournalRecord
     /// <summary><c>127.0.0.1:12345</c> or <c>[::1]:12345</c>.</summary>
     public string Local => Endpoint.FormatEndpoint(LocalAddress, LocalPort);
 
-    /// <summary>The line the server prints for this message: <c>2024-05-01T12:00:00.123Z 127.0.0.1:5000 text</c>. No line terminator.</summary>
-    public string FormatLine() =>
-        string.Create(CultureInfo.InvariantCulture, $"{ReceivedAt.UtcDateTime:yyyy-MM-ddTHH:mm:ss.fffZ} {Client} {DisplayText}");
+    /// <summary>
+    /// The line the server prints for this message: <c>2024-05-01T12:00:00.123Z 127.0.0.1:5000 text</c>, the text
+    /// escaped by <see cref="MessageText"/>. No line terminator. <see cref="MessageLineWriter"/> formats it, as it
+    /// formats the server's output.
+    /// </summary>
+    public string FormatLine() => MessageLineWriter.FormatLine(ToMessageRecord());
+
+    /// <summary>This record as the shared formatter's view, the one conversion every store's records go through (<see cref="MessageLineWriter"/>: text or JSON lines).</summary>
+    public MessageRecord ToMessageRecord() =>
+        new(Id, ReceivedAt, LocalAddress, LocalPort, ClientAddress, ClientPort, ConnectionId, Encoding, Raw, Text, CodePage);
 
     /// <inheritdoc/>
     public override string ToString() => FormatLine();

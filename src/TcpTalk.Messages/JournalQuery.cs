@@ -1,10 +1,10 @@
 using System.Net;
 
-namespace TcpTalk.Journal;
+namespace TcpTalk.Messages;
 
 /// <summary>
-/// Which records a <see cref="JournalReader"/> returns. Every filter left null matches everything; the filters set
-/// must all match. Records always come in id order.
+/// Which records an <see cref="IJournalReader"/> returns, for every store. Every filter left null matches everything;
+/// the filters set must all match. Records always come in id order.
 /// </summary>
 public sealed class JournalQuery
 {
@@ -25,6 +25,14 @@ public sealed class JournalQuery
 
     /// <summary>Only records whose <see cref="JournalRecord.Text"/> contains this string (ordinal, case-sensitive).</summary>
     public string? Contains { get; init; }
+
+    /// <summary>
+    /// Only records stored by this node (<see cref="JournalRecord.NodeName"/>, exact). A store that several servers
+    /// share (PostgreSQL) applies it; a single-node store (the embedded SQLite journal) rejects a query that sets it
+    /// with <see cref="ArgumentException"/>, since it stores no node name and ignoring the filter would return
+    /// records of a node nobody asked for.
+    /// </summary>
+    public string? Node { get; init; }
 
     /// <summary>Only records with an id greater than this: resume where an earlier read stopped.</summary>
     public long? AfterId { get; init; }
@@ -51,4 +59,7 @@ public sealed class JournalQuery
             throw new ArgumentException($"Until ({until:O}) is before Since ({since:O})");
         }
     }
+
+    /// <summary>The same filters without limit, newest and after-id: what a follow applies to records committed later.</summary>
+    public JournalQuery FiltersOnly() => new() { Since = Since, Until = Until, From = From, Contains = Contains, Node = Node };
 }
