@@ -1,3 +1,5 @@
+using TcpTalk.Messages;
+
 namespace TcpTalk.Journal.Tests;
 
 /// <summary>A fresh folder per test, deleted afterwards; <see cref="Path"/> is a journal path in it that does not exist yet.</summary>
