@@ -79,9 +79,12 @@ public sealed class PostgresJournalCliTests
         await using var cluster = await PostgresCluster.StartAsync(standby: false);
         string uri = cluster.Uri("cli_follow");
         await using var server = await Tcptalk.ServeAsync("--ack", "--journal", uri, "--node-name", "node-a");
+        // serve listens before it opens (and creates) the journal: an acknowledged message means the schema exists.
+        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", $"127.0.0.1:{server.Port}", "skipped"]);
+        Assert.True(code == 0, string.Join(" | ", stderr));
         await using var follow = Tcptalk.Start(["messages", "--journal", uri, "--follow", "--contains", "live"]);
         await Task.Delay(500);
-        var (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", $"127.0.0.1:{server.Port}", "skipped", "live one"]);
+        (code, _, stderr) = await Tcptalk.RunAsync(["send", "--ack", $"127.0.0.1:{server.Port}", "skipped too", "live one"]);
         Assert.True(code == 0, string.Join(" | ", stderr));
 
         string line = await follow.WaitForLineAsync(l => l.EndsWith(" live one", StringComparison.Ordinal));
