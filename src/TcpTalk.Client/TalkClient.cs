@@ -48,8 +48,8 @@ public sealed class TalkClient : IAsyncDisposable
         _socket = socket;
         _options = options;
         _framer = framer;
-        RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
-        LocalEndPoint = (IPEndPoint)socket.LocalEndPoint!;
+        RemoteEndPoint = socket.RemoteEndPoint!;
+        LocalEndPoint = socket.LocalEndPoint ?? new UnixDomainSocketEndPoint(string.Empty);
         _stream = new NetworkStream(socket, ownsSocket: false);
         if (options.Tls is not null)
         {
@@ -66,11 +66,11 @@ public sealed class TalkClient : IAsyncDisposable
     /// <summary>The greeting's bytes as received, terminator excluded.</summary>
     public ReadOnlyMemory<byte> GreetingBytes { get; private set; }
 
-    /// <summary>The server address and port actually connected to.</summary>
-    public IPEndPoint RemoteEndPoint { get; }
+    /// <summary>The server address and port actually connected to: an <see cref="IPEndPoint"/>, or a <see cref="UnixDomainSocketEndPoint"/> for <c>unix:/path</c>.</summary>
+    public EndPoint RemoteEndPoint { get; }
 
-    /// <summary>This side's address and port.</summary>
-    public IPEndPoint LocalEndPoint { get; }
+    /// <summary>This side's address and port (an unnamed <see cref="UnixDomainSocketEndPoint"/> over a unix socket).</summary>
+    public EndPoint LocalEndPoint { get; }
 
     /// <summary>Journal ids the server acknowledged so far, in order (with acknowledgements on); a copy.</summary>
     public IReadOnlyList<long> AcknowledgedIds => Watcher.Acknowledged;
@@ -95,7 +95,7 @@ public sealed class TalkClient : IAsyncDisposable
 
     /// <summary>
     /// Resolves <paramref name="host"/>, connects to the first of its addresses that answers (Happy Eyeballs), and
-    /// reads the greeting.
+    /// reads the greeting. A host spelled <c>unix:/run/tcptalk.sock</c> is a unix-domain socket (the port is not used).
     /// </summary>
     /// <exception cref="HostNotFoundException">The name has no address.</exception>
     /// <exception cref="ConnectFailedException">Every address refused or was unreachable.</exception>
@@ -111,7 +111,7 @@ public sealed class TalkClient : IAsyncDisposable
         options ??= new TalkClientOptions();
         options.Validate();
         var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
-        string target = new HostAndPort(host, port).ToString();
+        string target = UnixSocketPath.IsUnixAddress(host) ? host : new HostAndPort(host, port).ToString();
         var socket = await TcpConnector.ConnectAsync(host, port, options, cancellationToken).ConfigureAwait(false);
 
         TalkClient client;

@@ -5,7 +5,7 @@ namespace TcpTalk.Client;
 
 /// <summary>
 /// Resolves a host and connects to the first of its addresses that answers (<see cref="HappyEyeballs"/>), the whole
-/// within <see cref="TalkClientOptions.ConnectTimeout"/>.
+/// within <see cref="TalkClientOptions.ConnectTimeout"/>; a host spelled <c>unix:/path</c> is a unix socket (<see cref="UnixConnector"/>).
 /// </summary>
 internal static class TcpConnector
 {
@@ -14,6 +14,16 @@ internal static class TcpConnector
     /// <exception cref="TalkTimeoutException">No address answered in time.</exception>
     public static async Task<Socket> ConnectAsync(string host, int port, TalkClientOptions options, CancellationToken cancellationToken)
     {
+        if (UnixSocketPath.IsUnixAddress(host))
+        {
+            if (!UnixSocketPath.TryParse(host, out string path, out string? problem))
+            {
+                throw new ArgumentException(problem, nameof(host));
+            }
+
+            return await UnixConnector.ConnectAsync(path, options, cancellationToken).ConfigureAwait(false);
+        }
+
         using var connectTimeout = new CancellationTokenSource(options.ConnectTimeout, options.TimeProvider);
         using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, connectTimeout.Token);
         try

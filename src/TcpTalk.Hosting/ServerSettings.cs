@@ -20,8 +20,11 @@ public sealed class ServerSettings
     /// <summary><see cref="TalkServerOptions.Port"/>.</summary>
     public int Port { get => _options.Port; set => _options.Port = value; }
 
-    /// <summary><see cref="TalkServerOptions.Listen"/>: <c>ADDR:PORT</c> each; empty means all interfaces on <see cref="Port"/>.</summary>
-    public string[] Listen { get => [.. _options.Listen.Select(SettingText.FormatEndpoint)]; set => _values.ReplaceAll(_options.Listen, value, SettingText.TryParseEndpoint); }
+    /// <summary><see cref="TalkServerOptions.Listen"/>: <c>ADDR:PORT</c> or <c>unix:/path</c> each; empty means all interfaces on <see cref="Port"/>.</summary>
+    public string[] Listen { get => [.. _options.Listen.Select(SettingText.FormatListenEndpoint)]; set => _values.ReplaceAll(_options.Listen, value, SettingText.TryParseListenEndpoint); }
+
+    /// <summary><see cref="TalkServerOptions.UnixSocketMode"/>: octal, as chmod takes it (<c>660</c>).</summary>
+    public string UnixSocketMode { get => SettingText.FormatFileMode(_options.UnixSocketMode); set => _values.Parse<UnixFileMode>(value, SettingText.TryParseFileMode, m => _options.UnixSocketMode = m); }
 
     /// <summary><see cref="TalkServerOptions.Greeting"/>.</summary>
     public string Greeting { get => _options.Greeting; set => _options.Greeting = value; }

@@ -69,4 +69,51 @@ public static class SettingText
 
     /// <summary>An endpoint as <see cref="TryParseEndpoint"/> reads it back.</summary>
     public static string FormatEndpoint(IPEndPoint endpoint) => endpoint.ToString();
+
+    /// <summary>
+    /// A listen address: <c>ADDR:PORT</c> as <see cref="TryParseEndpoint"/> reads it, or a unix socket
+    /// <c>unix:/run/tcptalk.sock</c> (<see cref="UnixSocketPath"/>).
+    /// </summary>
+    public static bool TryParseListenEndpoint(string text, out EndPoint value, out string? problem)
+    {
+        if (UnixSocketPath.IsUnixAddress(text))
+        {
+            bool ok = UnixSocketPath.TryParse(text, out string path, out problem);
+            value = ok ? new System.Net.Sockets.UnixDomainSocketEndPoint(path) : new IPEndPoint(IPAddress.None, 0);
+            return ok;
+        }
+
+        bool parsed = TryParseEndpoint(text, out var endpoint, out problem);
+        value = endpoint;
+        return parsed;
+    }
+
+    /// <summary>A listen address as <see cref="TryParseListenEndpoint"/> reads it back.</summary>
+    public static string FormatListenEndpoint(EndPoint endpoint) => endpoint switch
+    {
+        System.Net.Sockets.UnixDomainSocketEndPoint unix => UnixSocketPath.Format(unix.ToString()),
+        _ => endpoint.ToString() ?? string.Empty,
+    };
+
+    /// <summary>A unix file mode in octal, as chmod takes it: <c>660</c>, <c>0660</c>, <c>666</c> (0 to 777).</summary>
+    public static bool TryParseFileMode(string text, out UnixFileMode value, out string? problem)
+    {
+        value = 0;
+        string digits = text.Trim();
+        int mode = 0;
+        bool ok = digits.Length is > 0 and <= 4;
+        foreach (char c in digits)
+        {
+            ok &= c is >= '0' and <= '7';
+            mode = mode * 8 + (c - '0');
+        }
+
+        ok &= mode <= 0x1FF;
+        problem = ok ? null : $"must be an octal file mode from 0 to 777 (660: owner and group), not '{text}'";
+        value = ok ? (UnixFileMode)mode : 0;
+        return ok;
+    }
+
+    /// <summary>A file mode as <see cref="TryParseFileMode"/> reads it back: four octal digits, <c>0660</c>.</summary>
+    public static string FormatFileMode(UnixFileMode mode) => Convert.ToString((int)mode, 8).PadLeft(4, '0');
 }

@@ -73,6 +73,7 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
         }
 
         var options = _settings.Server.ToOptions();
+        TakeSystemdSockets(options);
         _tls = _settings.Tls.LoadOptions(_names);
         options.Tls = _tls;
         options.MeterFactory ??= _meters;
@@ -100,6 +101,53 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
             // After the bind: a client told "ready" can connect.
             _lifetime.ApplicationStarted.Register(() => _systemd.Notify(ServiceState.Ready));
             _lifetime.ApplicationStopping.Register(() => _systemd.Notify(ServiceState.Stopping));
+        }
+    }
+
+    /// <summary>
+    /// Systemd socket activation, automatic: when LISTEN_FDS and LISTEN_PID name sockets for this process, the server
+    /// serves them and binds nothing (<see cref="TalkServerOptions.InheritedListeners"/>). Server:Listen beside them is
+    /// refused, since it would say something else than the socket unit; Server:Port is not used (logged when it is
+    /// not the default). Microsoft.Extensions.Hosting.Systemd does notifications and logging only, not this.
+    /// </summary>
+    /// <exception cref="TalkSettingsException">Server:Listen is set too.</exception>
+    private void TakeSystemdSockets(TalkServerOptions options)
+    {
+        IReadOnlyList<InheritedSocket> inherited;
+        try
+        {
+            inherited = SystemdSockets.Take();
+        }
+        catch (Exception e) when (e is FormatException or System.Net.Sockets.SocketException)
+        {
+            throw new TalkSettingsException(new SettingProblem("Server:Listen", $"cannot take systemd's sockets: {e.Message}"), _names, e);
+        }
+
+        if (inherited.Count == 0)
+        {
+            return;
+        }
+
+        if (options.Listen.Count > 0)
+        {
+            foreach (var socket in inherited)
+            {
+                socket.Socket.Dispose();
+            }
+
+            throw new TalkSettingsException(new SettingProblem("Server:Listen",
+                $"cannot be used with systemd socket activation ({inherited.Count} socket(s) in LISTEN_FDS): the socket unit's ListenStream= decides where the server listens"), _names);
+        }
+
+        options.InheritedListeners.Clear();
+        foreach (var socket in inherited)
+        {
+            options.InheritedListeners.Add(socket.Socket);
+        }
+
+        if (options.Port != TcpTalk.Protocol.HostAndPort.DefaultPort)
+        {
+            HostingLog.PortNotUsed(_loggers.CreateLogger("TcpTalk.Hosting"), _names.NameWithValue("Server:Port", options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)), inherited.Count);
         }
     }
 

@@ -65,8 +65,8 @@ internal sealed class GroupCopier(string schema, string node)
             var batch = pending.Batch;
             pending.FirstId = id;
             var c = batch.Connection;
-            string local = c.LocalAddress.ToString();
-            string remote = c.RemoteAddress.ToString();
+            string local = c.LocalAddressText;
+            string remote = c.RemoteAddressText;
             long receivedUs = UnixMicros.From(batch.ReceivedAt);
             int codePage = batch.Encoding.CodePage;
             for (int i = 0; i < batch.Count; i++)

@@ -295,7 +295,9 @@ public sealed class PostgresJournalReader : IJournalReader
             lastRead = reader.GetInt64(0);
             // A network filter runs here, before the row's bytes are decoded, so skipping a row stays cheap. Text
             // search runs here too: the table stores the raw bytes only, decoded with each row's code page.
-            var client = ParseAddress(reader.GetString(5));
+            // A unix-socket connection's addresses are no IP addresses (unix:/path, unix:pid=42,uid=0): kept as text.
+            var (client, clientText) = JournalRecord.ParseStoredAddress(reader.GetString(5));
+            var (local, localText) = JournalRecord.ParseStoredAddress(reader.GetString(3));
             if (network is { } net && !exactAddress && !net.Contains(client))
             {
                 continue;
@@ -304,7 +306,7 @@ public sealed class PostgresJournalReader : IJournalReader
             var record = new JournalRecord(
                 id: lastRead,
                 receivedAt: UnixMicros.ToTime(reader.GetInt64(2)),
-                localAddress: ParseAddress(reader.GetString(3)),
+                localAddress: local,
                 localPort: reader.GetInt32(4),
                 clientAddress: client,
                 clientPort: reader.GetInt32(6),
@@ -314,6 +316,8 @@ public sealed class PostgresJournalReader : IJournalReader
             {
                 NodeName = reader.GetString(1),
                 UniqueId = reader.IsDBNull(9) ? null : reader.GetFieldValue<byte[]>(9),
+                LocalAddressText = localText,
+                ClientAddressText = clientText,
             };
             if (query.Contains is { } contains && !record.Text.Contains(contains, StringComparison.Ordinal))
             {
@@ -325,8 +329,6 @@ public sealed class PostgresJournalReader : IJournalReader
 
         return (matches, rows, lastRead);
     }
-
-    private static IPAddress ParseAddress(string text) => IPAddress.TryParse(text, out var address) ? address : IPAddress.None;
 
     /// <summary>An IPv4-mapped IPv6 network (<c>::ffff:10.0.0.0/104</c>) is the IPv4 network the server stores.</summary>
     private static IPNetwork? Normalize(IPNetwork? network)

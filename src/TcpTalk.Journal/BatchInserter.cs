@@ -102,9 +102,9 @@ internal sealed class BatchInserter : IDisposable
 
         var c = batch.Connection;
         Check(raw.sqlite3_bind_int64(_insertConnection, 1, c.Id));
-        Check(raw.sqlite3_bind_text(_insertConnection, 2, c.LocalAddress.ToString()));
+        Check(raw.sqlite3_bind_text(_insertConnection, 2, c.LocalAddressText));
         Check(raw.sqlite3_bind_int(_insertConnection, 3, c.LocalPort));
-        Check(raw.sqlite3_bind_text(_insertConnection, 4, c.RemoteAddress.ToString()));
+        Check(raw.sqlite3_bind_text(_insertConnection, 4, c.RemoteAddressText));
         Check(raw.sqlite3_bind_int(_insertConnection, 5, c.RemotePort));
         Check(raw.sqlite3_bind_int(_insertConnection, 6, batch.Encoding.CodePage));
         Step(_insertConnection);

@@ -32,7 +32,7 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
                                    "c.connection_id, c.local_address, c.local_port, c.client_address, c.client_port, c.code_page";
 
     private long _cachedRef = -1;
-    private (IPAddress Local, IPAddress Client) _cachedAddresses;
+    private (IPAddress Local, IPAddress Client, string? LocalText, string? ClientText) _cachedAddresses;
 
     public async IAsyncEnumerable<JournalRecord> ReadAsync(long afterId, long lastId, bool descending,
         [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -136,7 +136,7 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
             return;
         }
 
-        var (local, client) = Addresses(reader, connectionRef);
+        var (local, client, localText, clientText) = Addresses(reader, connectionRef);
         if (!filter.MatchesNetwork(client))
         {
             return;
@@ -178,15 +178,18 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
             }
 
             page.Add(new JournalRecord(id, receivedAt, local, localPort, client, clientPort, connectionId, codePage,
-                message.ToArray(), RecordFilter.Decode(message, codePage)));
+                message.ToArray(), RecordFilter.Decode(message, codePage)) { LocalAddressText = localText, ClientAddressText = clientText });
         }
     }
 
-    private (IPAddress Local, IPAddress Client) Addresses(SqliteDataReader reader, long connectionRef)
+    // A unix-socket connection's addresses are no IP addresses (unix:/path, unix:pid=42,uid=0): kept as text.
+    private (IPAddress Local, IPAddress Client, string? LocalText, string? ClientText) Addresses(SqliteDataReader reader, long connectionRef)
     {
         if (connectionRef != _cachedRef)
         {
-            _cachedAddresses = (RecordFilter.ParseAddress(reader.GetString(8)), RecordFilter.ParseAddress(reader.GetString(10)));
+            var local = JournalRecord.ParseStoredAddress(reader.GetString(8));
+            var client = JournalRecord.ParseStoredAddress(reader.GetString(10));
+            _cachedAddresses = (local.Address, client.Address, local.Text, client.Text);
             _cachedRef = connectionRef;
         }
 

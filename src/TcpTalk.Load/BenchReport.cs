@@ -51,7 +51,8 @@ public static class BenchReport
 
         // Hold mode sends no messages, so it has no message size to show.
         string size = result.Mode == "hold" ? "" : $"{result.MessageBytes} B, ";
-        Row("target", $"{result.Host}:{result.Port} ({result.Address}){(result.Tls ? ", TLS" : "")}");
+        string target = result.Address == "unix" ? result.Host : $"{result.Host}:{result.Port} ({result.Address})";
+        Row("target", $"{target}{(result.Tls ? ", TLS" : "")}");
         Row("load", $"{result.Mode}, {Count(result.Connections)} conns, {size}{result.Framing}");
         Row("elapsed", $"{Number(result.ElapsedS, 2)} s{(result.Interrupted ? " (interrupted)" : "")}");
         switch (result.Mode)

@@ -16,10 +16,10 @@ public sealed class BenchResult
     /// <summary>The server as given (<see cref="BenchOptions.Host"/>).</summary>
     public required string Host { get; init; }
 
-    /// <summary>The server's port.</summary>
+    /// <summary>The server's port (0 for a unix socket).</summary>
     public required int Port { get; init; }
 
-    /// <summary>The address the load went to.</summary>
+    /// <summary>The address the load went to (<c>unix</c> for a unix socket: <see cref="Host"/> is then <c>unix:/path</c>).</summary>
     public required string Address { get; init; }
 
     /// <summary>Concurrent connections (<see cref="BenchOptions.Connections"/>).</summary>
@@ -120,8 +120,8 @@ public sealed class BenchResult
         {
             Mode = options.Mode.ToString().ToLowerInvariant(),
             Host = options.Host,
-            Port = target.Address.Port,
-            Address = target.Address.Address.ToString(),
+            Port = target.Address is System.Net.IPEndPoint ip ? ip.Port : 0,
+            Address = target.Address is System.Net.IPEndPoint endpoint ? endpoint.Address.ToString() : "unix",
             Connections = options.Connections,
             MessageBytes = options.MessageBytes,
             Framing = options.Framing.ToName(),

@@ -61,6 +61,18 @@ public sealed class JournalRecord
     /// <summary>The client's port.</summary>
     public int ClientPort { get; }
 
+    /// <summary>
+    /// The stored server address when it is no IP address (a unix socket: <c>unix:/run/tcptalk.sock</c>; then
+    /// <see cref="LocalAddress"/> is <see cref="IPAddress.None"/>); null when <see cref="LocalAddress"/> is it.
+    /// </summary>
+    public string? LocalAddressText { get; init; }
+
+    /// <summary>
+    /// The stored client address when it is no IP address (a unix-socket peer: <c>unix:pid=42,uid=1000</c>; then
+    /// <see cref="ClientAddress"/> is <see cref="IPAddress.None"/>); null when <see cref="ClientAddress"/> is it.
+    /// </summary>
+    public string? ClientAddressText { get; init; }
+
     /// <summary>The server process's number for the connection (counts from 1 again after a restart, per node).</summary>
     public long ConnectionId { get; }
 
@@ -83,11 +95,21 @@ public sealed class JournalRecord
     /// <summary>The text escaped exactly as the server prints it (control characters and invalid bytes visible).</summary>
     public string DisplayText => MessageText.DecodeEscaped(Raw, Encoding);
 
-    /// <summary><c>127.0.0.1:5000</c> or <c>[::1]:5000</c>.</summary>
-    public string Client => Endpoint.FormatEndpoint(ClientAddress, ClientPort);
+    /// <summary><c>127.0.0.1:5000</c>, <c>[::1]:5000</c>, or <c>unix:pid=42,uid=1000</c>.</summary>
+    public string Client => ClientAddressText ?? Endpoint.FormatEndpoint(ClientAddress, ClientPort);
 
-    /// <summary><c>127.0.0.1:12345</c> or <c>[::1]:12345</c>.</summary>
-    public string Local => Endpoint.FormatEndpoint(LocalAddress, LocalPort);
+    /// <summary><c>127.0.0.1:12345</c>, <c>[::1]:12345</c>, or <c>unix:/run/tcptalk.sock</c>.</summary>
+    public string Local => LocalAddressText ?? Endpoint.FormatEndpoint(LocalAddress, LocalPort);
+
+    /// <summary>
+    /// The address a store kept as text, for a reader: the <see cref="IPAddress"/> when the text is one, else
+    /// <see cref="IPAddress.None"/> and the text itself (a unix socket's <c>unix:...</c>) for the <c>*AddressText</c> properties.
+    /// </summary>
+    public static (IPAddress Address, string? Text) ParseStoredAddress(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return IPAddress.TryParse(text, out var address) ? (address, null) : (IPAddress.None, text);
+    }
 
     /// <summary>
     /// The line the server prints for this message: <c>2024-05-01T12:00:00.123Z 127.0.0.1:5000 text</c>, the text
@@ -98,7 +120,8 @@ public sealed class JournalRecord
 
     /// <summary>This record as the shared formatter's view, the one conversion every store's records go through (<see cref="MessageLineWriter"/>: text or JSON lines).</summary>
     public MessageRecord ToMessageRecord() =>
-        new(Id, ReceivedAt, LocalAddress, LocalPort, ClientAddress, ClientPort, ConnectionId, Encoding, Raw, Text, CodePage);
+        new(Id, ReceivedAt, LocalAddress, LocalPort, ClientAddress, ClientPort, ConnectionId, Encoding, Raw, Text, CodePage,
+            LocalAddressText, ClientAddressText);
 
     /// <inheritdoc/>
     public override string ToString() => FormatLine();

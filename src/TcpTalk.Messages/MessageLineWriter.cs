@@ -85,7 +85,8 @@ public sealed class MessageLineWriter : IDisposable
         // "<time> <client> " prefix is formatted once and copied before each escaped text.
         var connection = batch.Connection;
         Span<byte> prefix = stackalloc byte[MaxTimeBytes + ClientAddress.MaxEndpointBytes + 2];
-        int length = WriteTextPrefix(batch.ReceivedAt, connection.RemoteAddress, connection.RemotePort, prefix);
+        int length = WriteTextPrefix(batch.ReceivedAt, connection.RemoteAddress, connection.RemotePort,
+            connection.IsUnixSocket ? connection.RemoteAddressText : null, prefix);
         prefix = prefix[..length];
         for (int i = 0; i < batch.Count; i++)
         {
@@ -128,19 +129,32 @@ public sealed class MessageLineWriter : IDisposable
 
     private void WriteText(scoped in MessageRecord record, IBufferWriter<byte> output)
     {
-        int length = WriteTextPrefix(record.ReceivedAt, record.ClientAddress, record.ClientPort,
+        int length = WriteTextPrefix(record.ReceivedAt, record.ClientAddress, record.ClientPort, record.ClientAddressText,
             output.GetSpan(MaxTimeBytes + ClientAddress.MaxEndpointBytes + 2));
         output.Advance(length);
         MessageText.WriteEscapedUtf8(record.Raw, record.Encoding, output);
     }
 
-    /// <summary>Writes <c>&lt;time&gt; &lt;client&gt; </c> into <paramref name="destination"/>; returns its length.</summary>
-    private int WriteTextPrefix(DateTimeOffset at, System.Net.IPAddress client, int port, Span<byte> destination)
+    /// <summary>
+    /// Writes <c>&lt;time&gt; &lt;client&gt; </c> into <paramref name="destination"/>; returns its length. The client is
+    /// <paramref name="clientText"/> when it is set (a unix-socket peer's name, ASCII and at most 37 characters).
+    /// </summary>
+    private int WriteTextPrefix(DateTimeOffset at, System.Net.IPAddress client, int port, string? clientText, Span<byte> destination)
     {
         var time = FormatTime(at, TextTimeFormat);
         time.CopyTo(destination);
         destination[time.Length] = (byte)' ';
-        ClientAddress.TryFormatEndpoint(client, port, destination[(time.Length + 1)..], out int remote);
+        int remote;
+        if (clientText is null)
+        {
+            ClientAddress.TryFormatEndpoint(client, port, destination[(time.Length + 1)..], out remote);
+        }
+        else
+        {
+            remote = System.Text.Encoding.ASCII.GetBytes(clientText.AsSpan(0, Math.Min(clientText.Length, ClientAddress.MaxEndpointBytes)),
+                destination[(time.Length + 1)..]);
+        }
+
         destination[time.Length + 1 + remote] = (byte)' ';
         return time.Length + remote + 2;
     }
@@ -168,9 +182,9 @@ public sealed class MessageLineWriter : IDisposable
         }
 
         json.WriteString(s_receivedAt, FormatTime(record.ReceivedAt, JsonTimeFormat));
-        WriteAddress(json, s_localAddress, record.LocalAddress);
+        WriteAddress(json, s_localAddress, record.LocalAddress, record.LocalAddressText);
         json.WriteNumber(s_localPort, record.LocalPort);
-        WriteAddress(json, s_clientAddress, record.ClientAddress);
+        WriteAddress(json, s_clientAddress, record.ClientAddress, record.ClientAddressText);
         json.WriteNumber(s_clientPort, record.ClientPort);
         json.WriteNumber(s_connectionId, record.ConnectionId);
         json.WriteNumber(s_codePage, record.CodePage);
@@ -188,8 +202,14 @@ public sealed class MessageLineWriter : IDisposable
         json.Flush();
     }
 
-    private static void WriteAddress(Utf8JsonWriter json, JsonEncodedText name, System.Net.IPAddress address)
+    private static void WriteAddress(Utf8JsonWriter json, JsonEncodedText name, System.Net.IPAddress address, string? addressText)
     {
+        if (addressText is not null)
+        {
+            json.WriteString(name, addressText);
+            return;
+        }
+
         Span<byte> text = stackalloc byte[MaxAddressBytes];
         if (address.TryFormat(text, out int length))
         {

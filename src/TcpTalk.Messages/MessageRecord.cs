@@ -27,9 +27,11 @@ public readonly ref struct MessageRecord
     /// The code page to report when it differs from <paramref name="encoding"/>'s (a stored code page this machine
     /// does not know, shown in UTF-8); null for <paramref name="encoding"/>'s own.
     /// </param>
+    /// <param name="localAddressText">The server address as text when it is no IP address (<c>unix:/run/tcptalk.sock</c>); null otherwise.</param>
+    /// <param name="clientAddressText">The client's address as text when it is no IP address (<c>unix:pid=42,uid=1000</c>); null otherwise.</param>
     public MessageRecord(long journalId, DateTimeOffset receivedAt, IPAddress localAddress, int localPort,
         IPAddress clientAddress, int clientPort, long connectionId, Encoding encoding, ReadOnlySpan<byte> raw,
-        string? text = null, int? codePage = null)
+        string? text = null, int? codePage = null, string? localAddressText = null, string? clientAddressText = null)
     {
         ArgumentNullException.ThrowIfNull(localAddress);
         ArgumentNullException.ThrowIfNull(clientAddress);
@@ -45,6 +47,8 @@ public readonly ref struct MessageRecord
         Raw = raw;
         Text = text;
         CodePage = codePage ?? encoding.CodePage;
+        LocalAddressText = localAddressText;
+        ClientAddressText = clientAddressText;
     }
 
     /// <summary>The view of message <paramref name="index"/> of <paramref name="batch"/>.</summary>
@@ -53,7 +57,8 @@ public readonly ref struct MessageRecord
         var connection = batch.Connection;
         return new(batch.FirstJournalId == 0 ? 0 : batch.FirstJournalId + index, batch.ReceivedAt,
             connection.LocalAddress, connection.LocalPort, connection.RemoteAddress, connection.RemotePort, connection.Id,
-            batch.Encoding, batch[index]);
+            batch.Encoding, batch[index], localAddressText: connection.IsUnixSocket ? connection.LocalAddressText : null,
+            clientAddressText: connection.IsUnixSocket ? connection.RemoteAddressText : null);
     }
 
     /// <summary>The journal id, or 0 when no journal stored the message.</summary>
@@ -73,6 +78,12 @@ public readonly ref struct MessageRecord
 
     /// <summary>The client's port.</summary>
     public int ClientPort { get; }
+
+    /// <summary>The server address when it is no IP address (a unix socket: <c>unix:/run/tcptalk.sock</c>); null when <see cref="LocalAddress"/> is it.</summary>
+    public string? LocalAddressText { get; }
+
+    /// <summary>The client's address when it is no IP address (a unix-socket peer: <c>unix:pid=42,uid=1000</c>); null when <see cref="ClientAddress"/> is it.</summary>
+    public string? ClientAddressText { get; }
 
     /// <summary>The server's number for the connection.</summary>
     public long ConnectionId { get; }

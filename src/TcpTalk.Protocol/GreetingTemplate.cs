@@ -90,12 +90,27 @@ public sealed class GreetingTemplate
     public int Format(IPAddress address, int port, Span<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(address);
+        return Format(ClientAddress.Normalize(address), null, port, destination);
+    }
+
+    /// <summary>
+    /// Writes the greeting for a client named <paramref name="addressText"/> (a unix-socket peer:
+    /// <c>unix:pid=42,uid=1000</c>; ASCII, at most <see cref="ClientAddress.MaxAddressChars"/> characters, longer is
+    /// cut), port <paramref name="port"/>, like <see cref="Format(IPAddress, int, Span{byte})"/>.
+    /// </summary>
+    public int Format(string addressText, int port, Span<byte> destination)
+    {
+        ArgumentNullException.ThrowIfNull(addressText);
+        return Format(null, addressText, port, destination);
+    }
+
+    private int Format(IPAddress? shown, string? addressText, int port, Span<byte> destination)
+    {
         if (destination.Length < MaxFormattedBytes)
         {
             throw new ArgumentException($"destination must hold {MaxFormattedBytes} bytes", nameof(destination));
         }
 
-        var shown = ClientAddress.Normalize(address);
         int length = 0;
         foreach (var part in _parts)
         {
@@ -103,8 +118,11 @@ public sealed class GreetingTemplate
             int written;
             switch (part.Kind)
             {
-                case PartKind.Address:
+                case PartKind.Address when shown is not null:
                     shown.TryFormat(span, out written);
+                    break;
+                case PartKind.Address:
+                    written = Encoding.ASCII.GetBytes(addressText.AsSpan(0, Math.Min(addressText!.Length, ClientAddress.MaxAddressChars)), span);
                     break;
                 case PartKind.Port:
                     port.TryFormat(span, out written, provider: System.Globalization.CultureInfo.InvariantCulture);

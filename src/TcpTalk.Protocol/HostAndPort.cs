@@ -36,6 +36,18 @@ public readonly record struct HostAndPort(string Host, int Port)
             return false;
         }
 
+        if (UnixSocketPath.IsUnixAddress(text))
+        {
+            // unix:/path: the whole text is the host, and there is no port.
+            if (!UnixSocketPath.TryParse(text, out _, out error))
+            {
+                return false;
+            }
+
+            result = new HostAndPort(text, 0);
+            return true;
+        }
+
         string host = text;
         string? portText = null;
         if (text.StartsWith('['))
@@ -105,6 +117,9 @@ public readonly record struct HostAndPort(string Host, int Port)
     public static bool TryParsePort(string text, out int port) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port <= 65535;
 
-    /// <summary>The form users type: <c>host:port</c>, IPv6 literals in brackets.</summary>
-    public override string ToString() => Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
+    /// <summary>Whether this is a unix socket, <c>unix:/path</c> (<see cref="UnixSocketPath"/>): then <see cref="Host"/> is all of it and <see cref="Port"/> is 0.</summary>
+    public bool IsUnixSocket => UnixSocketPath.IsUnixAddress(Host);
+
+    /// <summary>The form users type: <c>host:port</c>, IPv6 literals in brackets; <c>unix:/path</c> for a unix socket.</summary>
+    public override string ToString() => IsUnixSocket ? Host : Host.Contains(':', StringComparison.Ordinal) ? $"[{Host}]:{Port}" : $"{Host}:{Port}";
 }

@@ -29,11 +29,18 @@ internal sealed class ConnectionAdmission
 
     /// <summary>
     /// Why <paramref name="info"/> may not be served, or null; <paramref name="open"/> is the number of connections
-    /// being served. A null answer reserves a per-address slot, which <see cref="Release"/> gives back.
+    /// being served. A null answer reserves a per-address slot, which <see cref="Release"/> gives back. A unix-socket
+    /// peer has no IP address: allow/deny and the per-address limit do not apply to it (the socket file's mode is its
+    /// access control); <see cref="TalkServerOptions.MaxConnections"/> does.
     /// </summary>
     public ConnectionRefusal? Check(ConnectionInfo info, int open)
     {
         var address = info.RemoteAddress;
+        if (info.IsUnixSocket)
+        {
+            return OverMaxConnections(open);
+        }
+
         if (_options.Deny.Count > 0 && _options.Deny.Any(n => n.Contains(address)))
         {
             return ConnectionRefusal.Denied;
@@ -44,10 +51,9 @@ internal sealed class ConnectionAdmission
             return ConnectionRefusal.NotAllowed;
         }
 
-        int max = _options.MaxConnections;
-        if (max > 0 && open >= max)
+        if (OverMaxConnections(open) is { } busy)
         {
-            return new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections");
+            return busy;
         }
 
         if (_perAddress is not null)
@@ -64,13 +70,22 @@ internal sealed class ConnectionAdmission
     }
 
     /// <summary>Gives back the per-address slot of a served connection that closed.</summary>
-    public void Release(IPAddress address)
+    public void Release(ConnectionInfo info)
     {
-        if (_perAddress is not null)
+        var address = info.RemoteAddress;
+        if (_perAddress is not null && !info.IsUnixSocket)
         {
             _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
             _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
         }
+    }
+
+    private ConnectionRefusal? OverMaxConnections(int open)
+    {
+        int max = _options.MaxConnections;
+        return max > 0 && open >= max
+            ? new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections")
+            : null;
     }
 
     /// <summary>

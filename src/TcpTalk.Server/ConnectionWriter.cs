@@ -18,7 +18,9 @@ internal sealed class ConnectionWriter(ConnectionTransport transport, MessageFra
         byte[] frame = ArrayPool<byte>.Shared.Rent(room + greeting.MaxFormattedBytes + room);
         try
         {
-            int text = greeting.Format(info.RemoteAddress, info.RemotePort, frame.AsSpan(room));
+            int text = info.IsUnixSocket
+                ? greeting.Format(info.RemoteAddressText, info.RemotePort, frame.AsSpan(room))
+                : greeting.Format(info.RemoteAddress, info.RemotePort, frame.AsSpan(room));
             int length = framer.WriteFrameInto(frame.AsSpan(room, text), frame);
             await SendAllAsync(frame.AsMemory(0, length)).ConfigureAwait(false);
         }

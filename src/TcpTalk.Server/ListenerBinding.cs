@@ -4,29 +4,39 @@ using TcpTalk.Protocol;
 
 namespace TcpTalk.Server;
 
-/// <summary>Binds the server's listening sockets from its options, and names them for the log.</summary>
+/// <summary>Binds the server's listening sockets from its options (or takes the inherited ones), and names them for the log.</summary>
 internal static class ListenerBinding
 {
     /// <summary>
-    /// Binds every endpoint of <see cref="TalkServerOptions.Listen"/>, or, when it is empty, the dual-stack wildcard on
-    /// <see cref="TalkServerOptions.Port"/> (IPv4 only where IPv6 is disabled). All or nothing: on failure the
-    /// sockets already bound are closed.
+    /// The sockets of <see cref="TalkServerOptions.InheritedListeners"/> when there are any (systemd socket
+    /// activation: nothing is bound then); else binds every endpoint of <see cref="TalkServerOptions.Listen"/>
+    /// (IP and unix), or, when it is empty, the dual-stack wildcard on <see cref="TalkServerOptions.Port"/> (IPv4
+    /// only where IPv6 is disabled). All or nothing: on failure the sockets already bound are closed.
     /// </summary>
-    /// <exception cref="ListenException">A listener could not be bound (<see cref="AddressInUseException"/> when taken).</exception>
-    public static List<Socket> BindAll(TalkServerOptions options)
+    /// <exception cref="ListenException">A listener could not be bound (<see cref="AddressInUseException"/> when taken), or an inherited one is not a listening stream socket.</exception>
+    public static List<BoundListener> BindAll(TalkServerOptions options)
     {
-        var listeners = new List<Socket>();
+        var listeners = new List<BoundListener>();
         try
         {
-            if (options.Listen.Count == 0)
+            if (options.InheritedListeners.Count > 0)
             {
-                listeners.Add(BindDefault(options));
+                listeners.AddRange(options.InheritedListeners.Select(Adopt));
+            }
+            else if (options.Listen.Count == 0)
+            {
+                listeners.Add(BoundListener.ForTcp(BindDefault(options), inherited: false));
             }
             else
             {
                 foreach (var endpoint in options.Listen)
                 {
-                    listeners.Add(Bind(endpoint, dualMode: endpoint.Address.Equals(IPAddress.IPv6Any), options));
+                    listeners.Add(endpoint switch
+                    {
+                        UnixDomainSocketEndPoint unix => UnixSocketListener.Bind(unix.ToString(), options),
+                        IPEndPoint ip => BoundListener.ForTcp(Bind(ip, dualMode: ip.Address.Equals(IPAddress.IPv6Any), options), inherited: false),
+                        _ => throw new ListenException($"cannot listen on {endpoint}: only IP and unix socket endpoints"),
+                    });
                 }
             }
 
@@ -43,11 +53,35 @@ internal static class ListenerBinding
         }
     }
 
-    /// <summary><c>[::]:12345 (IPv6 and IPv4)</c> for a dual-stack listener, otherwise the endpoint alone.</summary>
-    public static string Describe(Socket listener, IPEndPoint endpoint)
+    /// <summary>
+    /// Takes an inherited socket as it is: systemd bound it and set its options (Backlog=, KeepAlive=, NoDelay= of the
+    /// socket unit), so only its kind is checked.
+    /// </summary>
+    private static BoundListener Adopt(Socket socket)
     {
-        string text = ClientAddress.FormatEndpoint(endpoint);
-        return listener.AddressFamily == AddressFamily.InterNetworkV6 && listener.DualMode ? text + " (IPv6 and IPv4)" : text;
+        bool listening;
+        try
+        {
+            listening = socket.SocketType == SocketType.Stream
+                && socket.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.AcceptConnection) is int accepting && accepting != 0;
+        }
+        catch (SocketException)
+        {
+            listening = false;
+        }
+
+        if (!listening)
+        {
+            throw new ListenException($"the inherited socket {socket.Handle} is not a listening stream socket (the socket unit needs ListenStream= and Accept=no)");
+        }
+
+        if (socket.AddressFamily == AddressFamily.Unix)
+        {
+            string path = socket.LocalEndPoint?.ToString() ?? string.Empty;
+            return BoundListener.ForUnix(socket, path, inherited: true, ownsFile: false);
+        }
+
+        return BoundListener.ForTcp(socket, inherited: true);
     }
 
     private static Socket BindDefault(TalkServerOptions options)

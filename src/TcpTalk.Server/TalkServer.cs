@@ -33,7 +33,8 @@ public sealed class TalkServer : IAsyncDisposable
     private readonly TaskCompletionSource _failed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _acceptLoops = [];
     private readonly List<IPEndPoint> _bound = [];
-    private List<Socket> _listeners = [];
+    private readonly List<string> _unixPaths = [];
+    private List<BoundListener> _listeners = [];
     private ITimer? _sweep;
     private long _nextConnectionId;
     private int _state = (int)ServerState.New;
@@ -66,8 +67,11 @@ public sealed class TalkServer : IAsyncDisposable
         };
     }
 
-    /// <summary>The endpoints actually bound (with OS-chosen ports filled in), after <see cref="StartAsync"/>.</summary>
+    /// <summary>The IP endpoints actually bound or inherited (with OS-chosen ports filled in), after <see cref="StartAsync"/>.</summary>
     public IReadOnlyList<IPEndPoint> BoundEndpoints => _bound;
+
+    /// <summary>The paths of the unix sockets listened on (bound or inherited), after <see cref="StartAsync"/>.</summary>
+    public IReadOnlyList<string> UnixSocketPaths => _unixPaths;
 
     /// <summary>Connections open right now.</summary>
     public int ActiveConnections => _connections.Count;
@@ -119,10 +123,17 @@ public sealed class TalkServer : IAsyncDisposable
 
         foreach (var listener in _listeners)
         {
-            var endpoint = (IPEndPoint)listener.LocalEndPoint!;
-            _bound.Add(endpoint);
-            ServerLog.Listening(Logger, ListenerBinding.Describe(listener, endpoint));
-            _acceptLoops.Add(AcceptLoopAsync(listener, endpoint));
+            if (listener.IPEndpoint is { } endpoint)
+            {
+                _bound.Add(endpoint);
+            }
+            else
+            {
+                _unixPaths.Add(listener.UnixPath!);
+            }
+
+            ServerLog.Listening(Logger, listener.Description);
+            _acceptLoops.Add(AcceptLoopAsync(listener));
         }
 
         if (_options.IdleTimeout > TimeSpan.Zero || _options.MessageTimeout > TimeSpan.Zero || _options.WriteTimeout > TimeSpan.Zero)
@@ -230,11 +241,11 @@ public sealed class TalkServer : IAsyncDisposable
 
     private void OnConnectionClosed(ConnectionHandler handler)
     {
-        _admission.Release(handler.Info.RemoteAddress);
+        _admission.Release(handler.Info);
         _connections.Remove(handler);
     }
 
-    private async Task AcceptLoopAsync(Socket listener, IPEndPoint endpoint)
+    private async Task AcceptLoopAsync(BoundListener listener)
     {
         await Task.Yield(); // run the loop on the thread pool, not on StartAsync's caller
         int backoffMs = 0;
@@ -245,7 +256,7 @@ public sealed class TalkServer : IAsyncDisposable
                 Socket socket;
                 try
                 {
-                    socket = await listener.AcceptAsync(_stopping.Token).ConfigureAwait(false);
+                    socket = await listener.Socket.AcceptAsync(_stopping.Token).ConfigureAwait(false);
                     backoffMs = 0;
                 }
                 catch (Exception) when (_stopping.IsCancellationRequested || State >= ServerState.Stopping)
@@ -256,12 +267,12 @@ public sealed class TalkServer : IAsyncDisposable
                 {
                     // EMFILE, ENFILE, ECONNABORTED, ENOBUFS...: transient; back off (capped) so we never spin.
                     backoffMs = Math.Clamp(backoffMs * 2, 5, 1000);
-                    ServerLog.AcceptFailed(Logger, ClientAddress.FormatEndpoint(endpoint), e.SocketErrorCode.ToString(), backoffMs);
+                    ServerLog.AcceptFailed(Logger, listener.Name, e.SocketErrorCode.ToString(), backoffMs);
                     await Task.Delay(TimeSpan.FromMilliseconds(backoffMs), _options.TimeProvider, _stopping.Token).ConfigureAwait(false);
                     continue;
                 }
 
-                Admit(socket, endpoint);
+                Admit(socket, listener);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
@@ -269,12 +280,12 @@ public sealed class TalkServer : IAsyncDisposable
         }
         catch (Exception e)
         {
-            ServerLog.AcceptLoopDied(Logger, e, ClientAddress.FormatEndpoint(endpoint));
+            ServerLog.AcceptLoopDied(Logger, e, listener.Name);
             _failed.TrySetException(e);
         }
     }
 
-    private void Admit(Socket socket, IPEndPoint listener)
+    private void Admit(Socket socket, BoundListener listener)
     {
         long id = Interlocked.Increment(ref _nextConnectionId);
         _context.Metrics.Accepted();

@@ -9,10 +9,27 @@ namespace TcpTalk.Server;
 public sealed class TalkServerOptions
 {
     /// <summary>
-    /// Endpoints to listen on. Default: empty, meaning all interfaces on <see cref="Port"/> through one dual-mode
-    /// IPv6 socket (IPv4 only where the OS has no IPv6).
+    /// Endpoints to listen on: <see cref="IPEndPoint"/>s, and <see cref="System.Net.Sockets.UnixDomainSocketEndPoint"/>s
+    /// for unix sockets (a stale socket file nobody listens on is replaced; the file is removed at stop; its mode is
+    /// <see cref="UnixSocketMode"/>). Default: empty, meaning all interfaces on <see cref="Port"/> through one
+    /// dual-mode IPv6 socket (IPv4 only where the OS has no IPv6). Must be empty when <see cref="InheritedListeners"/> is not.
     /// </summary>
-    public IList<IPEndPoint> Listen { get; } = new List<IPEndPoint>();
+    public IList<EndPoint> Listen { get; } = new List<EndPoint>();
+
+    /// <summary>
+    /// Sockets already bound and listening that the server serves instead of binding its own (systemd socket
+    /// activation: <see cref="SystemdSockets.Take"/>); TCP or unix stream sockets. The server owns them from
+    /// <see cref="TalkServer.StartAsync"/> on and closes them at stop; it never removes a unix socket's file (the
+    /// socket unit owns it). Default: empty. When set, <see cref="Listen"/> must be empty and <see cref="Port"/> is not used.
+    /// </summary>
+    public IList<System.Net.Sockets.Socket> InheritedListeners { get; } = new List<System.Net.Sockets.Socket>();
+
+    /// <summary>
+    /// The file mode of the unix sockets the server creates (<see cref="Listen"/>): who may connect. Default 0660
+    /// (owner and group read and write: connecting needs write permission), so only the server's user and group
+    /// can connect whatever the umask; 0666 lets everyone. Ignored on Windows, which has no file modes.
+    /// </summary>
+    public UnixFileMode UnixSocketMode { get; set; } = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite;
 
     /// <summary>
     /// The port used when <see cref="Listen"/> is empty. Default 12345, the classic programs' port; 0 lets the OS
@@ -202,6 +219,19 @@ public sealed class TalkServerOptions
         Range(nameof(KeepAliveInterval), KeepAliveInterval, KeepAliveInterval >= TimeSpan.FromSeconds(1) && KeepAliveInterval <= TimeSpan.FromHours(1),
             "must be between 1 second and 1 hour");
         Range(nameof(KeepAliveCount), KeepAliveCount, KeepAliveCount is >= 1 and <= 127, "must be between 1 and 127");
+        Range(nameof(UnixSocketMode), UnixSocketMode, ((int)UnixSocketMode & ~0x1FF) == 0, "must be a permission mode between 0 and 0777");
+        if (InheritedListeners.Count > 0 && Listen.Count > 0)
+        {
+            problems.Add(OptionProblem.Unmet(nameof(Listen), "must be empty when the server serves inherited listeners (systemd socket activation decides where it listens)"));
+        }
+
+        foreach (var endpoint in Listen)
+        {
+            if (endpoint is not (IPEndPoint or System.Net.Sockets.UnixDomainSocketEndPoint))
+            {
+                problems.Add(OptionProblem.Unmet(nameof(Listen), $"has {endpoint.GetType().Name} {endpoint}: only IP and unix socket endpoints can be listened on"));
+            }
+        }
         if (Acknowledge && Journal is null)
         {
             problems.Add(OptionProblem.Unmet(nameof(Acknowledge), "needs a Journal: acknowledgements carry the journal id of a stored message"));

@@ -20,7 +20,7 @@ internal static class BenchCommand
     {
         var target = new Argument<string>("host[:port]")
         {
-            Description = "Server to load: localhost, 127.0.0.1:9000, [::1]:9000 (port 12345 when not given)",
+            Description = "Server to load: localhost, 127.0.0.1:9000, [::1]:9000 (port 12345 when not given), or a unix socket: unix:/run/tcptalk.sock",
         };
         // --mode, --duration and --timeout have no DefaultValueFactory: help would show it as C# writes it (Session,
         // 00:00:10). Their descriptions name the default as the flag takes it, and the action fills it in.

@@ -13,7 +13,7 @@ internal static class SendCommand
     {
         var target = new Argument<string>("host[:port]")
         {
-            Description = "Server to talk to: localhost, example.org:9000, 192.0.2.7, [::1]:9000 (port 12345 when not given)",
+            Description = "Server to talk to: localhost, example.org:9000, 192.0.2.7, [::1]:9000 (port 12345 when not given), or a unix socket: unix:/run/tcptalk.sock",
         };
         var messages = new Argument<string[]>("message")
         {
@@ -56,7 +56,7 @@ internal static class SendCommand
                 throw new UserErrorException(ExitCode.Usage, error!);
             }
 
-            if (server.Port == 0)
+            if (server.Port == 0 && !server.IsUnixSocket)
             {
                 throw new UserErrorException(ExitCode.Usage, $"port 0 cannot be connected to ('{result.GetValue(target)}'): give a port from 1 to 65535, or none for {HostAndPort.DefaultPort}");
             }
@@ -170,7 +170,9 @@ internal static class SendCommand
 
         if (verbose)
         {
-            await Console.Error.WriteLineAsync($"connected: {client.LocalEndPoint} -> {client.RemoteEndPoint}").ConfigureAwait(false);
+            string connected = client.RemoteEndPoint is System.Net.Sockets.UnixDomainSocketEndPoint unix
+                ? UnixSocketPath.Format(unix.ToString()) : $"{client.LocalEndPoint} -> {client.RemoteEndPoint}";
+            await Console.Error.WriteLineAsync($"connected: {connected}").ConfigureAwait(false);
             if (client.ServerCertificate is { } certificate)
             {
                 await Console.Error.WriteLineAsync(

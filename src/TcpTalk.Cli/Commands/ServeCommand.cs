@@ -31,12 +31,17 @@ internal static class ServeCommand
                 r.AddError($"--port must be between 0 and 65535, not {value}");
             }
         });
-        var listen = new Option<IPEndPoint[]>("--listen", "-l")
+        var listen = new Option<EndPoint[]>("--listen", "-l")
         {
-            Description = Defaults("Listen on ADDR:PORT instead (repeatable): 127.0.0.1:9000, [::1]:9000, [::]:9000, 0.0.0.0:9000", "none"),
+            Description = Defaults("Listen on ADDR:PORT instead (repeatable): 127.0.0.1:9000, [::1]:9000, [::]:9000, 0.0.0.0:9000, or a unix socket unix:/run/tcptalk.sock", "none"),
             CustomParser = ParseListen,
             HelpName = "addr:port",
             AllowMultipleArgumentsPerToken = false,
+        };
+        var unixSocketMode = new Option<string>("--unix-socket-mode")
+        {
+            Description = Defaults("File mode of the unix sockets --listen creates, octal as chmod takes it (666: everyone may connect)", server.UnixSocketMode),
+            HelpName = "mode",
         };
         var greeting = new Option<string>("--greeting")
         {
@@ -141,6 +146,7 @@ internal static class ServeCommand
         [
             new(port, "Server:Port"),
             new(listen, "Server:Listen"),
+            new(unixSocketMode, "Server:UnixSocketMode"),
             new(greeting, "Server:Greeting"),
             new(common.Framing, "Server:Framing"),
             new(common.Encoding, "Server:Encoding"),
@@ -224,12 +230,12 @@ internal static class ServeCommand
         return [.. networks];
     }
 
-    private static IPEndPoint[] ParseListen(ArgumentResult result)
+    private static EndPoint[] ParseListen(ArgumentResult result)
     {
-        var endpoints = new List<IPEndPoint>();
+        var endpoints = new List<EndPoint>();
         foreach (var token in result.Tokens)
         {
-            if (SettingText.TryParseEndpoint(token.Value, out var endpoint, out string? error))
+            if (SettingText.TryParseListenEndpoint(token.Value, out var endpoint, out string? error))
             {
                 endpoints.Add(endpoint);
             }

@@ -23,7 +23,8 @@ internal sealed partial class BenchRun
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Stream> ConnectAsync(LoadSlot slot, long start)
     {
-        var socket = new Socket(_target.Address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        var family = _target.Address.AddressFamily;
+        var socket = new Socket(family, SocketType.Stream, family == AddressFamily.Unix ? ProtocolType.Unspecified : ProtocolType.Tcp);
         slot.Attach(socket);
         Counters.Attempt();
         slot.SetDeadline(Clock.StepDeadline(start));

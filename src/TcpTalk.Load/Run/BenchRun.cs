@@ -1,3 +1,4 @@
+using System.Net;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
@@ -76,8 +77,11 @@ internal sealed partial class BenchRun
     /// <summary>Whether the load window has ended (or Ctrl+C came): nothing new starts.</summary>
     private bool Stopping => Clock.Stopping;
 
-    /// <summary>Whether session mode runs on <see cref="EpollSessionDriver"/>: Linux x64 (its <c>epoll_event</c> layout), plain TCP.</summary>
-    private bool UseEpollSessions => _options.Mode == BenchMode.Session && _target.Tls is null
+    /// <summary>
+    /// Whether session mode runs on <see cref="EpollSessionDriver"/>: Linux x64 (its <c>epoll_event</c> layout), plain
+    /// TCP. A unix socket target takes the async path (the epoll driver builds IP socket addresses only).
+    /// </summary>
+    private bool UseEpollSessions => _options.Mode == BenchMode.Session && _target.Tls is null && _target.Address is IPEndPoint
         && OperatingSystem.IsLinux() && RuntimeInformation.ProcessArchitecture == Architecture.X64;
 
     /// <summary>Runs the load to its end and returns the figures. <paramref name="cancellationToken"/> ends it early (Ctrl+C).</summary>
@@ -90,7 +94,7 @@ internal sealed partial class BenchRun
         {
             if (UseEpollSessions)
             {
-                workers.Add(EpollSessionDriver.RunAsync(_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters));
+                workers.Add(EpollSessionDriver.RunAsync((IPEndPoint)_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters));
             }
 
             foreach (var slot in UseEpollSessions ? [] : _slots)

@@ -7,4 +7,4 @@ namespace TcpTalk.Load;
 /// Where every load connection goes, as the probe connection found it: the address it reached, and (over TLS) the
 /// handshake options that accept exactly the certificate it checked.
 /// </summary>
-internal sealed record LoadTarget(IPEndPoint Address, SslClientAuthenticationOptions? Tls);
+internal sealed record LoadTarget(EndPoint Address, SslClientAuthenticationOptions? Tls);
