@@ -298,7 +298,7 @@ public sealed class PostgresJournalReader : IJournalReader
             // A unix-socket connection's addresses are no IP addresses (unix:/path, unix:pid=42,uid=0): kept as text.
             var (client, clientText) = JournalRecord.ParseStoredAddress(reader.GetString(5));
             var (local, localText) = JournalRecord.ParseStoredAddress(reader.GetString(3));
-            if (network is { } net && !exactAddress && !net.Contains(client))
+            if (network is { } net && (clientText is not null || (!exactAddress && !net.Contains(client)))) // no network holds a unix peer
             {
                 continue;
             }

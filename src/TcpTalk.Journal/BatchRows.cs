@@ -137,7 +137,7 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
         }
 
         var (local, client, localText, clientText) = Addresses(reader, connectionRef);
-        if (!filter.MatchesNetwork(client))
+        if (!filter.MatchesNetwork(client) || (clientText is not null && filter.Network is not null)) // no network holds a unix peer
         {
             return;
         }

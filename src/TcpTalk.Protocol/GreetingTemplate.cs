@@ -147,6 +147,14 @@ public sealed class GreetingTemplate
         return bytes[..length];
     }
 
+    /// <summary>The greeting for a client named <paramref name="addressText"/> (a unix-socket peer) as bytes, without terminator.</summary>
+    public byte[] Format(string addressText, int port)
+    {
+        var bytes = new byte[MaxFormattedBytes];
+        int length = Format(addressText, port, bytes);
+        return bytes[..length];
+    }
+
     private static void Flush(StringBuilder literal, List<Part> parts, Encoding encoding)
     {
         if (literal.Length > 0)
