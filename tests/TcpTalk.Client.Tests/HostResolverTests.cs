@@ -51,7 +51,7 @@ public class HostResolverTests
         await using (var client = await TalkClient.ConnectAsync("127.0.0.1", listener.Port).Bounded())
         {
             Assert.Equal("Welcome 127.0.0.1!", client.Greeting);
-            Assert.Equal(IPAddress.Loopback, client.LocalEndPoint.Address);
+            Assert.Equal(IPAddress.Loopback, ((IPEndPoint)client.LocalEndPoint).Address);
             await client.CompleteAsync().Bounded();
         }
 

@@ -31,8 +31,10 @@ public sealed class SettingsTests
     [InlineData("Server:ShutdownTimeout", "7200", "Server:ShutdownTimeout must be between 0 and 1 hour, not 7200")]
     [InlineData("Server:KeepAliveTime", "500ms", "Server:KeepAliveTime must be 0 (off) or at least 1 second, not 500ms")]
     [InlineData("Server:Allow:0", "10.1.2.3/8", "Server:Allow '10.1.2.3/8': bits are set after the /8 prefix (did you mean 10.0.0.0/8?)")]
+    [InlineData("Server:UnixSocketMode", "999", "Server:UnixSocketMode must be an octal file mode from 0 to 777 (660: owner and group), not '999'")]
+    [InlineData("Server:Listen:0", "unix:", "Server:Listen 'unix:': give the socket's path after unix:, e.g. unix:/run/tcptalk.sock")]
     [InlineData("Journal:Enabled", "maybe", "Journal:Enabled must be true or false, not 'maybe'")]
-    [InlineData("Server:Prot", "1", "Server:Prot is not a setting (the Server section has Port, Listen, Greeting, ")]
+    [InlineData("Server:Prot", "1", "Server:Prot is not a setting (the Server section has Port, Listen, UnixSocketMode, Greeting, ")]
     [InlineData("Tls:Key", "server.key", "Tls:Key needs Tls:Certificate (the server's certificate)")]
     public void AValueThatCannotBeUsedIsOneProblemNamingItsKey(string key, string value, string expected)
     {
