@@ -5,7 +5,9 @@ namespace TcpTalk.Messages;
 
 /// <summary>
 /// One accepted TCP connection, named by its five parts: protocol, local address and port, remote address and port.
-/// The remote address shown to people is decided here, once per connection (IPv4-mapped addresses become IPv4).
+/// The remote address shown to people is decided here, once per connection (IPv4-mapped addresses become IPv4). For a
+/// connection relayed by a trusted balancer (PROXY protocol), they are the endpoints its header names: the client's,
+/// and the address the client reached.
 /// </summary>
 public sealed class ConnectionInfo
 {
@@ -38,6 +40,14 @@ public sealed class ConnectionInfo
 
     /// <summary>The client's port.</summary>
     public int RemotePort { get; }
+
+    /// <summary>
+    /// The PROXY protocol v2 UNIQUE_ID TLV the balancer sent for this connection (haproxy's <c>unique-id-format</c>),
+    /// or null: none was sent, or the connection came straight from the client. Stored with its records by the journals.
+    /// </summary>
+#pragma warning disable CA1819 // an opaque id of at most 128 bytes, made once per connection; never changed after
+    public byte[]? UniqueId { get; init; }
+#pragma warning restore CA1819
 
     /// <summary><c>127.0.0.1:5000</c> or <c>[::1]:5000</c>.</summary>
     public string Remote => ClientAddress.FormatEndpoint(RemoteAddress, RemotePort);

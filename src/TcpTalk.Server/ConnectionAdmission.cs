@@ -31,9 +31,31 @@ internal sealed class ConnectionAdmission
     /// Why <paramref name="info"/> may not be served, or null; <paramref name="open"/> is the number of connections
     /// being served. A null answer reserves a per-address slot, which <see cref="Release"/> gives back.
     /// </summary>
-    public ConnectionRefusal? Check(ConnectionInfo info, int open)
+    public ConnectionRefusal? Check(ConnectionInfo info, int open) =>
+        CheckAccess(info.RemoteAddress) ?? CheckCapacity(open) ?? ReserveAddressSlot(info.RemoteAddress);
+
+    /// <summary>
+    /// The part of <see cref="Check"/> that does not depend on who the client is: <see cref="TalkServerOptions.MaxConnections"/>.
+    /// A connection from a trusted proxy is checked with this at accept, and with <see cref="CheckClient"/> once its
+    /// PROXY header has named the client.
+    /// </summary>
+    public ConnectionRefusal? CheckCapacity(int open)
     {
-        var address = info.RemoteAddress;
+        int max = _options.MaxConnections;
+        return max > 0 && open >= max
+            ? new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections")
+            : null;
+    }
+
+    /// <summary>
+    /// The part of <see cref="Check"/> about the client: allow/deny, then its per-address slot (reserved on a null
+    /// answer, like <see cref="Check"/>).
+    /// </summary>
+    public ConnectionRefusal? CheckClient(ConnectionInfo info) =>
+        CheckAccess(info.RemoteAddress) ?? ReserveAddressSlot(info.RemoteAddress);
+
+    private ConnectionRefusal? CheckAccess(IPAddress address)
+    {
         if (_options.Deny.Count > 0 && _options.Deny.Any(n => n.Contains(address)))
         {
             return ConnectionRefusal.Denied;
@@ -44,12 +66,11 @@ internal sealed class ConnectionAdmission
             return ConnectionRefusal.NotAllowed;
         }
 
-        int max = _options.MaxConnections;
-        if (max > 0 && open >= max)
-        {
-            return new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections");
-        }
+        return null;
+    }
 
+    private ConnectionRefusal? ReserveAddressSlot(IPAddress address)
+    {
         if (_perAddress is not null)
         {
             int limit = _options.MaxConnectionsPerAddress;
