@@ -36,6 +36,7 @@ internal sealed partial class BenchRun
     private readonly SemaphoreSlim _window;
     private readonly CancellationTokenSource _stop = new();
     private readonly SessionMessages _sessions;
+    private readonly MadeUpProxyHeaders? _proxyHeaders;
     private long _finish;
     private volatile bool _finished;
 
@@ -57,6 +58,7 @@ internal sealed partial class BenchRun
         }
 
         _sessions = new SessionMessages(options.Messages, options.MessageBytes, options.Terminator);
+        _proxyHeaders = MadeUpProxyHeaders.For(options, target.Address);
         _streamBuffer = options.Mode == BenchMode.Stream ? BuildStreamBuffer(options) : [];
     }
 
@@ -90,7 +92,7 @@ internal sealed partial class BenchRun
         {
             if (UseEpollSessions)
             {
-                workers.Add(EpollSessionDriver.RunAsync(_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters));
+                workers.Add(EpollSessionDriver.RunAsync(_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters, _proxyHeaders));
             }
 
             foreach (var slot in UseEpollSessions ? [] : _slots)
