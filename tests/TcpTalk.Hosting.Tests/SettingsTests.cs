@@ -31,6 +31,8 @@ public sealed class SettingsTests
     [InlineData("Server:ShutdownTimeout", "7200", "Server:ShutdownTimeout must be between 0 and 1 hour, not 7200")]
     [InlineData("Server:KeepAliveTime", "500ms", "Server:KeepAliveTime must be 0 (off) or at least 1 second, not 500ms")]
     [InlineData("Server:Allow:0", "10.1.2.3/8", "Server:Allow '10.1.2.3/8': bits are set after the /8 prefix (did you mean 10.0.0.0/8?)")]
+    [InlineData("Server:TrustedProxies:0", "10.0.0.1/24", "Server:TrustedProxies '10.0.0.1/24': bits are set after the /24 prefix")]
+    [InlineData("Server:ProxyHeaderTimeout", "0", "Server:ProxyHeaderTimeout must be more than 0 and at most 1 hour, not 0")]
     [InlineData("Journal:Enabled", "maybe", "Journal:Enabled must be true or false, not 'maybe'")]
     [InlineData("Server:Prot", "1", "Server:Prot is not a setting (the Server section has Port, Listen, Greeting, ")]
     [InlineData("Tls:Key", "server.key", "Tls:Key needs Tls:Certificate (the server's certificate)")]
@@ -40,6 +42,19 @@ public sealed class SettingsTests
 
         var problem = Assert.Single(settings.FindProblems());
         Assert.StartsWith(expected, problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrustedProxiesAndTheirHeaderTimeoutAreBoundIntoTheServerOptions()
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Server:TrustedProxies:0", "10.0.0.0/24"), ("Server:TrustedProxies:1", "::1/128"),
+            ("Server:ProxyHeaderTimeout", "2s")));
+
+        Assert.Empty(settings.FindProblems());
+        var options = settings.Server.ToOptions();
+        Assert.Equal(["10.0.0.0/24", "::1/128"], options.TrustedProxies.Select(n => n.ToString()));
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ProxyHeaderTimeout);
+        Assert.Equal("5s", new TalkServerSettings().Server.ProxyHeaderTimeout);
     }
 
     [Fact]
