@@ -55,6 +55,40 @@ public sealed class ProxyProtocolServeTests : IDisposable
         Assert.DoesNotContain(server.Process.Stderr, l => l.Contains("closed without a greeting", StringComparison.Ordinal));
     }
 
+    [HaproxyFact]
+    public async Task WithTlsBehindHaproxyTheHeaderComesBeforeTheHandshakeAndTheClientIsStillItself()
+    {
+        var (made, _, madeErrors) = await Tcptalk.RunAsync(["cert", "create", "--out", _dir]);
+        Assert.True(made == 0, string.Join("\n", madeErrors));
+        await using var server = await Tcptalk.ServeAsync("--journal", Db, "--trusted-proxy", "127.0.0.1/32",
+            "--tls-cert", Path.Combine(_dir, "server.pem"), "--tls-key", Path.Combine(_dir, "server.key"));
+        await using var haproxy = await HaproxyFixture.StartAsync(server.Port, ProxyProtocolVersion.V2, healthChecks: true);
+
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(s_client, 0));
+        using var cts = new CancellationTokenSource(s_wait);
+        await socket.ConnectAsync(haproxy.Frontend, cts.Token);
+        int port = ((IPEndPoint)socket.LocalEndPoint!).Port;
+        using var ca = System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadCertificateFromFile(Path.Combine(_dir, "ca.pem"));
+        var policy = new System.Security.Cryptography.X509Certificates.X509ChainPolicy
+        {
+            TrustMode = System.Security.Cryptography.X509Certificates.X509ChainTrustMode.CustomRootTrust,
+            RevocationMode = System.Security.Cryptography.X509Certificates.X509RevocationMode.NoCheck,
+        };
+        policy.CustomTrustStore.Add(ca);
+        await using var tls = new System.Net.Security.SslStream(new NetworkStream(socket, ownsSocket: false));
+        await tls.AuthenticateAsClientAsync(new System.Net.Security.SslClientAuthenticationOptions { TargetHost = "localhost", CertificateChainPolicy = policy }, cts.Token);
+        var greeting = new byte["Welcome 127.0.0.5!\0".Length];
+        await tls.ReadExactlyAsync(greeting, cts.Token);
+        Assert.Equal("Welcome 127.0.0.5!\0", Encoding.ASCII.GetString(greeting));
+        await tls.WriteAsync("hello over tls via haproxy\0"u8.ToArray(), cts.Token);
+        await tls.ShutdownAsync();
+        socket.Shutdown(SocketShutdown.Send);
+        Assert.Equal(0, await tls.ReadAsync(new byte[64], cts.Token));
+
+        await StopAndReadRecordAsync(server, port, "hello over tls via haproxy");
+    }
+
     [NginxStreamFact]
     public async Task BehindNginxStreamTheClientIsGreetedPrintedAndStoredWithItsOwnAddressAndPort()
     {
