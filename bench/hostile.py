@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-CASES = ["oversized", "slowloris", "flood", "reset", "never-reads", "half-open", "tls", "denied", "fd"]
+CASES = ["oversized", "slowloris", "flood", "reset", "never-reads", "half-open", "tls", "denied", "proxy", "fd"]
 HERE = os.path.dirname(os.path.abspath(__file__))
 FAILED = []
 
@@ -246,7 +246,7 @@ def rst_close(s):
     s.close()
 
 
-def sessions(port, count=None, seconds=None, host="127.0.0.1"):
+def sessions(port, count=None, seconds=None, host="127.0.0.1", source=None):
     """A normal client: sequential sessions (connect, greeting, one message, half-close, EOF); latencies in ms."""
     lat, failed = [], 0
     end = time.time() + seconds if seconds else None
@@ -255,7 +255,7 @@ def sessions(port, count=None, seconds=None, host="127.0.0.1"):
         i += 1
         t = time.perf_counter()
         try:
-            with socket.create_connection((host, port), timeout=10) as s:
+            with socket.create_connection((host, port), timeout=10, source_address=(source, 0) if source else None) as s:
                 s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 got = b""
                 while b"\0" not in got:
@@ -730,6 +730,41 @@ def case_denied(a, tmp):
         f"{len(ok_lat)} of 20 sessions greeted, failed {ok_failed}")
     check("denied", silent == len(socks) == conns and ok_failed == 0 and alive, "a denied client got bytes or an allowed one failed")
     return {"conns": len(socks), "silent": silent, "close_ms_p50": pct(ms, 50), "close_ms_max": max(ms, default=0), "log_lines": lines}
+
+
+def case_proxy(a, tmp):
+    """Connections from a trusted proxy's address without a valid PROXY header: garbage, then silence. Each must be
+    closed without a byte (garbage at once, silence at --proxy-header-timeout), counted, logged at most once a second;
+    a client from an untrusted address (127.0.0.2) is served meanwhile as always: its session p99 alone and beside."""
+    conns = 200 if a.quick else 1000
+    srv = Server(a.tcptalk, ["--listen", "127.0.0.1:0", "--no-journal", "--trusted-proxy", "127.0.0.1/32",
+                             "--proxy-header-timeout", "3s"], tmp, name="proxy")
+    sessions(srv.port, count=20, source="127.0.0.2")
+    base, base_failed = sessions(srv.port, seconds=4, source="127.0.0.2")
+    results = {}
+    for kind in ("garbage", "silent"):
+        w = start_worker("tls", srv.port, conns, kind)  # the TLS case's worker: garbage or nothing, time to close
+        time.sleep(0.3)
+        under = sessions(srv.port, seconds=2.5, source="127.0.0.2")
+        results[kind] = (worker_result(w), under)
+    alive = srv.alive()
+    lines = srv.stderr().count("closed without a greeting")
+    stdout = open(srv.stdout_path, "rb").read()
+    srv.stop()
+    g, s = results["garbage"][0], results["silent"][0]
+    ratio = pct(results["silent"][1][0], 99) / pct(base, 99) if base and results["silent"][1][0] else float("nan")
+    log(f"case proxy: {g['opened']} connections from the trusted 127.0.0.1 sending an HTTP request instead of a PROXY "
+        f"header: closed {g['closed']}, {g['close_ms'][0]:.0f} ms median, {g['close_ms'][2]:.0f} ms max; {s['opened']} "
+        f"silent ones, --proxy-header-timeout 3s: closed {s['closed']} at {s['close_ms'][0] / 1000:.2f} s median, "
+        f"{s['close_ms'][2] / 1000:.2f} s max; warning lines {lines}; a client from 127.0.0.2 (untrusted): alone "
+        f"{latency_text(base)} (failed {base_failed}), beside the garbage {latency_text(results['garbage'][1][0])} "
+        f"(failed {results['garbage'][1][1]}), beside the silent ones {latency_text(results['silent'][1][0])} "
+        f"(failed {results['silent'][1][1]}): p99 ratio {ratio:.2f}x")
+    check("proxy", g["closed"] == s["closed"] == conns and base_failed + results["garbage"][1][1] + results["silent"][1][1] == 0
+          and alive and b"normal client" in stdout and b"GET" not in stdout,
+          "a headerless connection was not closed, got printed, or the untrusted client failed")
+    return {"garbage": g, "silent": s, "p99_ms_base": pct(base, 99), "p99_ms_silent": pct(results["silent"][1][0], 99),
+            "ratio": ratio, "log_lines": lines}
 
 
 def case_fd(a, tmp):

@@ -6,7 +6,7 @@
 #   bench/hostile.sh --quick               smaller counts, shorter windows, half-open with a 2 s keepalive (about 2 minutes);
 #                                          the slowloris p99 ratio is printed, not checked (too few samples)
 #   bench/hostile.sh --case slowloris      one case (repeatable): oversized slowloris flood reset never-reads
-#                                          half-open tls denied fd
+#                                          half-open tls denied proxy fd
 #   bench/hostile.sh --json FILE           also write the figures as JSON
 #
 # Prints one line of figures per case, measured in the same run (e.g. the normal client's p99 alone and beside

@@ -128,6 +128,11 @@ public sealed class TalkClient : IAsyncDisposable
 
         try
         {
+            if (!options.Preamble.IsEmpty)
+            {
+                await socket.SendAsync(options.Preamble, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            }
+
             TlsClientHandshake? handshake = null;
             if (options.Tls is { } tls)
             {

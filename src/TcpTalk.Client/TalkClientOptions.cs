@@ -55,6 +55,13 @@ public sealed class TalkClientOptions
     /// </summary>
     public ClientTlsOptions? Tls { get; set; }
 
+    /// <summary>
+    /// Bytes sent right after connecting, before the TLS handshake and the greeting: a PROXY protocol header, for a
+    /// load generator or a test that stands in for a balancer (<c>tcptalk bench --proxy-protocol</c>). Default empty:
+    /// nothing, as the classic client.
+    /// </summary>
+    public ReadOnlyMemory<byte> Preamble { get; set; }
+
     /// <summary>Resolves host names. Default the system resolver; tests inject their own.</summary>
     public IHostResolver Resolver { get; set; } = SystemHostResolver.Instance;
 

@@ -78,6 +78,12 @@ public sealed class ServerSettings
     /// <summary><see cref="TalkServerOptions.Deny"/>: CIDR networks.</summary>
     public string[] Deny { get => [.. _options.Deny.Select(n => n.ToString())]; set => _values.ReplaceAll(_options.Deny, value, SettingText.TryParseNetwork); }
 
+    /// <summary><see cref="TalkServerOptions.TrustedProxies"/>: CIDR networks of balancers that send a PROXY protocol header.</summary>
+    public string[] TrustedProxies { get => [.. _options.TrustedProxies.Select(n => n.ToString())]; set => _values.ReplaceAll(_options.TrustedProxies, value, SettingText.TryParseNetwork); }
+
+    /// <summary><see cref="TalkServerOptions.ProxyHeaderTimeout"/>.</summary>
+    public string ProxyHeaderTimeout { get => DurationText.Format(_options.ProxyHeaderTimeout); set => _values.Parse<TimeSpan>(value, SettingText.TryParseDuration, t => _options.ProxyHeaderTimeout = t); }
+
     /// <summary><see cref="TalkServerOptions.Acknowledge"/> (needs the journal).</summary>
     public bool Acknowledge { get => _options.Acknowledge; set => _options.Acknowledge = value; }
 

@@ -81,7 +81,15 @@ internal sealed class GroupCopier(string schema, string node)
                 await copy.WriteAsync(c.RemotePort, NpgsqlDbType.Integer).ConfigureAwait(false);
                 await copy.WriteAsync(c.Id, NpgsqlDbType.Bigint).ConfigureAwait(false);
                 await copy.WriteAsync(codePage, NpgsqlDbType.Integer).ConfigureAwait(false);
-                await copy.WriteNullAsync().ConfigureAwait(false); // unique_id: set once the PROXY protocol header is parsed
+                if (c.UniqueId is { } uniqueId)
+                {
+                    await copy.WriteAsync(uniqueId, NpgsqlDbType.Bytea).ConfigureAwait(false);
+                }
+                else
+                {
+                    await copy.WriteNullAsync().ConfigureAwait(false);
+                }
+
                 await copy.WriteAsync(slices[index++], NpgsqlDbType.Bytea).ConfigureAwait(false);
             }
         }

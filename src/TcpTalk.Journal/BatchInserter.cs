@@ -25,6 +25,7 @@ internal sealed class BatchInserter : IDisposable
     private readonly sqlite3_stmt _insertBatch;
     private readonly sqlite3_stmt _insertConnection;
     private readonly ConditionalWeakTable<ConnectionInfo, StrongBox<long>> _connections = new();
+    private readonly bool _storesUniqueId;
     private byte[] _lengths = new byte[1024];
     private byte[] _raw = new byte[16 * 1024];
 
@@ -35,7 +36,11 @@ internal sealed class BatchInserter : IDisposable
         _commit = Prepare("COMMIT");
         _rollback = Prepare("ROLLBACK");
         _insertBatch = Prepare("INSERT INTO batches (first_id, count, received_us, connection, lengths, raw, crc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
-        _insertConnection = Prepare("INSERT INTO connections (connection_id, local_address, local_port, client_address, client_port, code_page) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        // A file whose schema steps end before version 3 (tests make such files) has no unique_id column.
+        _storesUniqueId = HasColumn(connection, "connections", "unique_id");
+        _insertConnection = Prepare(_storesUniqueId
+            ? "INSERT INTO connections (connection_id, local_address, local_port, client_address, client_port, code_page, unique_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+            : "INSERT INTO connections (connection_id, local_address, local_port, client_address, client_port, code_page) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
     }
 
     public void Begin() => Step(_begin);
@@ -107,10 +112,24 @@ internal sealed class BatchInserter : IDisposable
         Check(raw.sqlite3_bind_text(_insertConnection, 4, c.RemoteAddressText));
         Check(raw.sqlite3_bind_int(_insertConnection, 5, c.RemotePort));
         Check(raw.sqlite3_bind_int(_insertConnection, 6, batch.Encoding.CodePage));
+        if (_storesUniqueId)
+        {
+            Check(c.UniqueId is { } uniqueId ? raw.sqlite3_bind_blob(_insertConnection, 7, uniqueId) : raw.sqlite3_bind_null(_insertConnection, 7));
+        }
+
         Step(_insertConnection);
         long id = raw.sqlite3_last_insert_rowid(_db);
         _connections.AddOrUpdate(c, new StrongBox<long>(id));
         return id;
+    }
+
+    private static bool HasColumn(SqliteConnection connection, string table, string column)
+    {
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM pragma_table_info($table) WHERE name = $column";
+        command.Parameters.AddWithValue("$table", table);
+        command.Parameters.AddWithValue("$column", column);
+        return Convert.ToInt64(command.ExecuteScalar(), System.Globalization.CultureInfo.InvariantCulture) > 0;
     }
 
     private static void EnsureRoom(ref byte[] buffer, int needed)

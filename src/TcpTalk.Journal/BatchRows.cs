@@ -16,7 +16,7 @@ namespace TcpTalk.Journal;
 /// old snapshot. A page ends after <see cref="RowsPerPage"/> rows or once it holds <see cref="MessagesPerPage"/>
 /// messages, whichever comes first, so memory stays bounded whatever the batch sizes.
 /// </remarks>
-internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter, string path, Action<string> damaged)
+internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter, string path, Action<string> damaged, bool hasUniqueIds)
 {
     private const int RowsPerPage = 256;
     private const int MessagesPerPage = 4000;
@@ -28,8 +28,9 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
     /// </summary>
     private static readonly long s_seekMarginMicros = (long)TimeSpan.FromSeconds(10).TotalMicroseconds;
 
-    private const string Columns = "b.first_id, b.count, b.received_us, b.connection, b.lengths, b.raw, b.crc, " +
-                                   "c.connection_id, c.local_address, c.local_port, c.client_address, c.client_port, c.code_page";
+    private readonly string _columns = "b.first_id, b.count, b.received_us, b.connection, b.lengths, b.raw, b.crc, " +
+                                       "c.connection_id, c.local_address, c.local_port, c.client_address, c.client_port, c.code_page, " +
+                                       (hasUniqueIds ? "c.unique_id" : "NULL");
 
     private long _cachedRef = -1;
     private (IPAddress Local, IPAddress Client, string? LocalText, string? ClientText) _cachedAddresses;
@@ -40,7 +41,7 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
         long low = SeekStart(afterId);
         long high = lastId;
         using var command = connection.CreateCommand();
-        var sql = new StringBuilder($"SELECT {Columns} FROM batches b LEFT JOIN connections c ON c.ref = b.connection WHERE b.first_id >= $low AND b.first_id <= $high");
+        var sql = new StringBuilder($"SELECT {_columns} FROM batches b LEFT JOIN connections c ON c.ref = b.connection WHERE b.first_id >= $low AND b.first_id <= $high");
         filter.AppendSql(sql, "b.received_us", "c.client_address");
         sql.Append(descending ? " ORDER BY b.first_id DESC LIMIT $rows" : " ORDER BY b.first_id LIMIT $rows");
         command.CommandText = sql.ToString();
@@ -163,6 +164,7 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
         int localPort = reader.GetInt32(9);
         int clientPort = reader.GetInt32(11);
         int codePage = reader.GetInt32(12);
+        byte[]? uniqueId = reader.IsDBNull(13) ? null : (byte[])reader.GetValue(13);
         for (int i = 0; i < ranges.Length; i++)
         {
             long id = first + i;
@@ -178,7 +180,10 @@ internal sealed class BatchRows(SqliteConnection connection, RecordFilter filter
             }
 
             page.Add(new JournalRecord(id, receivedAt, local, localPort, client, clientPort, connectionId, codePage,
-                message.ToArray(), RecordFilter.Decode(message, codePage)) { LocalAddressText = localText, ClientAddressText = clientText });
+                message.ToArray(), RecordFilter.Decode(message, codePage))
+            {
+                LocalAddressText = localText, ClientAddressText = clientText, UniqueId = uniqueId,
+            });
         }
     }
 

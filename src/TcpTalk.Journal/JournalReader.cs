@@ -53,6 +53,7 @@ public sealed class JournalReader : IJournalReader, IDisposable
     private readonly SqliteConnection _connection;
     private readonly JournalReaderOptions _options;
     private readonly bool _hasBatches;
+    private readonly bool _hasUniqueIds;
 
     private JournalReader(string path, SqliteConnection connection, JournalReaderOptions options, int version)
     {
@@ -60,6 +61,7 @@ public sealed class JournalReader : IJournalReader, IDisposable
         _connection = connection;
         _options = options;
         _hasBatches = version >= 2;
+        _hasUniqueIds = version >= 3;
     }
 
     /// <summary>The journal file's full path.</summary>
@@ -263,7 +265,7 @@ public sealed class JournalReader : IJournalReader, IDisposable
             return legacy;
         }
 
-        var batches = new BatchRows(_connection, filter, Path, ReportDamage).ReadAsync(afterId, lastId, descending, cancellationToken);
+        var batches = new BatchRows(_connection, filter, Path, ReportDamage, _hasUniqueIds).ReadAsync(afterId, lastId, descending, cancellationToken);
         return descending ? Concat(batches, legacy, cancellationToken) : Concat(legacy, batches, cancellationToken);
     }
 

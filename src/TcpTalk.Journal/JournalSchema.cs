@@ -55,10 +55,18 @@ internal static class JournalSchema
         """;
 
     /// <summary>
+    /// Version 3: the PROXY protocol v2 UNIQUE_ID a balancer sent for a connection, once per connection beside its
+    /// endpoints; NULL when there was none (every connection of a version 2 file, and every direct one).
+    /// </summary>
+    public const string Version3 = """
+        ALTER TABLE connections ADD COLUMN unique_id BLOB;  -- PP2_TYPE_UNIQUE_ID (at most 128 bytes), or NULL
+        """;
+
+    /// <summary>
     /// The steps from each version to the next: <c>Steps[v]</c> turns version v into v + 1. Never edit a released
     /// step; append a new one (and say what it changes in docs/JOURNAL.md).
     /// </summary>
-    public static IReadOnlyList<string> Steps { get; } = [Version1, Version2];
+    public static IReadOnlyList<string> Steps { get; } = [Version1, Version2, Version3];
 
     /// <summary>
     /// The highest id stored, 0 for none: the larger of version 1's last row and the last message of the newest batch

@@ -55,6 +55,13 @@ public sealed class BenchOptions
     public ClientTlsOptions? Tls { get; init; }
 
     /// <summary>
+    /// PROXY protocol version (1 or 2) of a header each connection sends first, naming a made-up client of its own
+    /// (10.x.y.z, see <see cref="MadeUpProxyHeaders"/>), so a server with <c>--trusted-proxy</c> for this machine can
+    /// be loaded directly, as if through a balancer; before TLS when both are on. Default 0: no header.
+    /// </summary>
+    public int ProxyProtocol { get; init; }
+
+    /// <summary>
     /// Time allowed for each step (connect, TLS handshake, greeting, a send, the server's close) before the connection
     /// counts as a timeout. Default 10 s (tcpload's).
     /// </summary>

@@ -41,6 +41,8 @@ public static class BenchRunner
             ConnectTimeout = options.Timeout,
             ResponseTimeout = options.Timeout,
             Tls = options.Tls,
+            // The probe is a connection like the others: with --proxy-protocol, a trusting server would refuse it without one.
+            Preamble = MadeUpProxyHeaders.ForProbe(options),
         };
         var probe = await TalkClient.ConnectAsync(options.Host, options.Port, probeOptions, cancellationToken).ConfigureAwait(false);
         await using (probe.ConfigureAwait(false))

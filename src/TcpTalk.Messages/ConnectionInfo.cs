@@ -5,7 +5,9 @@ namespace TcpTalk.Messages;
 
 /// <summary>
 /// One accepted connection, named by its five parts: protocol, local address and port, remote address and port.
-/// The remote address shown to people is decided here, once per connection (IPv4-mapped addresses become IPv4).
+/// The remote address shown to people is decided here, once per connection (IPv4-mapped addresses become IPv4). For a
+/// connection relayed by a trusted balancer (PROXY protocol), they are the endpoints its header names: the client's,
+/// and the address the client reached.
 /// A unix-socket connection (<see cref="Protocol"/> <c>unix</c>) has no IP addresses or ports: its local address is
 /// the socket's path (<c>unix:/run/tcptalk.sock</c>), its remote one the peer's name (<see cref="UnixPeer.Name"/>:
 /// <c>unix:pid=42,uid=1000</c>, or <c>unix</c>); its <see cref="LocalAddress"/> and <see cref="RemoteAddress"/> are
@@ -73,6 +75,14 @@ public sealed class ConnectionInfo
     /// Formatted once per connection.
     /// </summary>
     public string LocalAddressText => _localText ??= LocalAddress.ToString();
+
+    /// <summary>
+    /// The PROXY protocol v2 UNIQUE_ID TLV the balancer sent for this connection (haproxy's <c>unique-id-format</c>),
+    /// or null: none was sent, or the connection came straight from the client. Stored with its records by the journals.
+    /// </summary>
+#pragma warning disable CA1819 // an opaque id of at most 128 bytes, made once per connection; never changed after
+    public byte[]? UniqueId { get; init; }
+#pragma warning restore CA1819
 
     /// <summary>
     /// The client's address as the greeting shows it and both journals store it: <c>127.0.0.1</c>, <c>::1</c>, or

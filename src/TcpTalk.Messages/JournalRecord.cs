@@ -9,7 +9,7 @@ namespace TcpTalk.Messages;
 
 /// <summary>
 /// One stored message as every store returns it: every column of its row. <see cref="NodeName"/> and
-/// <see cref="UniqueId"/> are set only by stores that keep them (PostgreSQL); the embedded journal leaves them null.
+/// <see cref="UniqueId"/> are set only by stores that keep them (PostgreSQL keeps both, the embedded journal the unique id).
 /// </summary>
 public sealed class JournalRecord
 {
@@ -121,7 +121,7 @@ public sealed class JournalRecord
     /// <summary>This record as the shared formatter's view, the one conversion every store's records go through (<see cref="MessageLineWriter"/>: text or JSON lines).</summary>
     public MessageRecord ToMessageRecord() =>
         new(Id, ReceivedAt, LocalAddress, LocalPort, ClientAddress, ClientPort, ConnectionId, Encoding, Raw, Text, CodePage,
-            LocalAddressText, ClientAddressText);
+            LocalAddressText, ClientAddressText) { UniqueId = UniqueId };
 
     /// <inheritdoc/>
     public override string ToString() => FormatLine();

@@ -12,8 +12,9 @@ namespace TcpTalk.Messages;
 /// the text escaped by <see cref="MessageText"/> so that a peer cannot drive the operator's terminal).
 /// <see cref="MessageOutputFormat.Json"/>: one object per line with the fields id (journal id, null without a
 /// journal), received_at (UTC, microseconds), local_address, local_port, client_address, client_port,
-/// connection_id, code_page, text (decoded as is; JSON escaping makes it safe) and raw (the exact bytes, base64:
-/// authoritative when text could not be decoded).
+/// connection_id, code_page, text (decoded as is; JSON escaping makes it safe), raw (the exact bytes, base64:
+/// authoritative when text could not be decoded), and unique_id (the balancer's PROXY protocol v2 UNIQUE_ID as UTF-8
+/// text) only when the connection had one.
 /// </summary>
 /// <remarks>
 /// Not thread-safe: one writer per output. It keeps the last formatted time and its JSON writer and decode buffer,
@@ -35,6 +36,7 @@ public sealed class MessageLineWriter : IDisposable
     private static readonly JsonEncodedText s_codePage = JsonEncodedText.Encode("code_page");
     private static readonly JsonEncodedText s_text = JsonEncodedText.Encode("text");
     private static readonly JsonEncodedText s_raw = JsonEncodedText.Encode("raw");
+    private static readonly JsonEncodedText s_uniqueId = JsonEncodedText.Encode("unique_id");
 
     private const int MaxTimeBytes = 40;
 
@@ -198,6 +200,11 @@ public sealed class MessageLineWriter : IDisposable
         }
 
         json.WriteBase64String(s_raw, record.Raw);
+        if (record.UniqueId is { } uniqueId)
+        {
+            json.WriteString(s_uniqueId, System.Text.Encoding.UTF8.GetString(uniqueId));
+        }
+
         json.WriteEndObject();
         json.Flush();
     }

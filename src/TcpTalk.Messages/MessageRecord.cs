@@ -58,7 +58,10 @@ public readonly ref struct MessageRecord
         return new(batch.FirstJournalId == 0 ? 0 : batch.FirstJournalId + index, batch.ReceivedAt,
             connection.LocalAddress, connection.LocalPort, connection.RemoteAddress, connection.RemotePort, connection.Id,
             batch.Encoding, batch[index], localAddressText: connection.IsUnixSocket ? connection.LocalAddressText : null,
-            clientAddressText: connection.IsUnixSocket ? connection.RemoteAddressText : null);
+            clientAddressText: connection.IsUnixSocket ? connection.RemoteAddressText : null)
+        {
+            UniqueId = connection.UniqueId,
+        };
     }
 
     /// <summary>The journal id, or 0 when no journal stored the message.</summary>
@@ -96,6 +99,11 @@ public readonly ref struct MessageRecord
 
     /// <summary>The message bytes exactly as received, terminator excluded.</summary>
     public ReadOnlySpan<byte> Raw { get; }
+
+    /// <summary>The PROXY protocol v2 UNIQUE_ID of the message's connection (<see cref="ConnectionInfo.UniqueId"/>), or null.</summary>
+#pragma warning disable CA1819 // the connection's own array, shown, never changed
+    public byte[]? UniqueId { get; init; }
+#pragma warning restore CA1819
 
     /// <summary>The decoded text when the source already has it; null means "decode <see cref="Raw"/>".</summary>
     public string? Text { get; }

@@ -33,14 +33,33 @@ internal sealed class ConnectionAdmission
     /// peer has no IP address: allow/deny and the per-address limit do not apply to it (the socket file's mode is its
     /// access control); <see cref="TalkServerOptions.MaxConnections"/> does.
     /// </summary>
-    public ConnectionRefusal? Check(ConnectionInfo info, int open)
-    {
-        var address = info.RemoteAddress;
-        if (info.IsUnixSocket)
-        {
-            return OverMaxConnections(open);
-        }
+    public ConnectionRefusal? Check(ConnectionInfo info, int open) => info.IsUnixSocket
+        ? CheckCapacity(open)
+        : CheckAccess(info.RemoteAddress) ?? CheckCapacity(open) ?? ReserveAddressSlot(info.RemoteAddress);
 
+    /// <summary>
+    /// The part of <see cref="Check"/> that does not depend on who the client is: <see cref="TalkServerOptions.MaxConnections"/>.
+    /// A connection from a trusted proxy is checked with this at accept, and with <see cref="CheckClient"/> once its
+    /// PROXY header has named the client.
+    /// </summary>
+    public ConnectionRefusal? CheckCapacity(int open)
+    {
+        int max = _options.MaxConnections;
+        return max > 0 && open >= max
+            ? new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections")
+            : null;
+    }
+
+    /// <summary>
+    /// The part of <see cref="Check"/> about the client: allow/deny, then its per-address slot (reserved on a null
+    /// answer, like <see cref="Check"/>).
+    /// </summary>
+    public ConnectionRefusal? CheckClient(ConnectionInfo info) => info.IsUnixSocket
+        ? null
+        : CheckAccess(info.RemoteAddress) ?? ReserveAddressSlot(info.RemoteAddress);
+
+    private ConnectionRefusal? CheckAccess(IPAddress address)
+    {
         if (_options.Deny.Count > 0 && _options.Deny.Any(n => n.Contains(address)))
         {
             return ConnectionRefusal.Denied;
@@ -51,11 +70,11 @@ internal sealed class ConnectionAdmission
             return ConnectionRefusal.NotAllowed;
         }
 
-        if (OverMaxConnections(open) is { } busy)
-        {
-            return busy;
-        }
+        return null;
+    }
 
+    private ConnectionRefusal? ReserveAddressSlot(IPAddress address)
+    {
         if (_perAddress is not null)
         {
             int limit = _options.MaxConnectionsPerAddress;
@@ -80,13 +99,6 @@ internal sealed class ConnectionAdmission
         }
     }
 
-    private ConnectionRefusal? OverMaxConnections(int open)
-    {
-        int max = _options.MaxConnections;
-        return max > 0 && open >= max
-            ? new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections")
-            : null;
-    }
 
     /// <summary>
     /// Closes a refused connection at once: with one error line when it is a limit (so the client knows to retry),

@@ -49,6 +49,15 @@ internal sealed class ConnectionContext
     /// <summary>Counts failed TLS handshakes, so they are logged at Warning at most once a second.</summary>
     public required OncePerSecond TlsFailures { get; init; }
 
+    /// <summary>Reads the PROXY header of connections from trusted proxies, or null when the server trusts none.</summary>
+    public required ProxyHeaderReader? ProxyHeaders { get; init; }
+
+    /// <summary>
+    /// Checks the client a PROXY header named (<see cref="ConnectionAdmission.CheckClient"/>) and refuses it when it
+    /// may not be served; every other connection was admitted before its handler was made.
+    /// </summary>
+    public required ConnectionAdmission Admission { get; init; }
+
     /// <summary>Called once by each handler when its connection is closed.</summary>
     public required Action<ConnectionHandler> Closed { get; init; }
 }

@@ -25,23 +25,46 @@ internal sealed class ConnectionHandler
     private readonly ConnectionTransport _transport;
     private readonly ConnectionDeadlines _deadlines;
     private readonly ConnectionWriter _writer;
-    private readonly MessageReceiver _receiver;
+    private readonly bool _awaitsProxyHeader;
+    private ConnectionInfo _info;
+    private MessageReceiver? _receiver;
+    private volatile bool _stopRequested;
 
-    public ConnectionHandler(ConnectionContext context, Socket socket, ConnectionInfo info)
+    /// <summary>
+    /// Prepares to serve <paramref name="socket"/>. With <paramref name="awaitsProxyHeader"/> (a trusted proxy's
+    /// connection) it must begin with a PROXY header, and <paramref name="info"/> names the balancer until it has.
+    /// </summary>
+    public ConnectionHandler(ConnectionContext context, Socket socket, ConnectionInfo info, bool awaitsProxyHeader = false)
     {
         _context = context;
         _socket = socket;
-        Info = info;
+        _info = info;
+        _awaitsProxyHeader = awaitsProxyHeader;
+        HoldsAddressSlot = !awaitsProxyHeader;
         _transport = context.Tls is { } tls ? new TlsTransport(socket, tls, context.TimeProvider, context.Stopping) : new SocketTransport(socket);
         _deadlines = new ConnectionDeadlines(context.TimeProvider.GetTimestamp());
         _writer = new ConnectionWriter(_transport, context.Framer, _deadlines, context.TimeProvider);
-        _receiver = new MessageReceiver(context, info, _transport, _writer, _deadlines);
+        if (!awaitsProxyHeader)
+        {
+            _receiver = new MessageReceiver(context, info, _transport, _writer, _deadlines);
+        }
     }
 
-    public ConnectionInfo Info { get; }
+    /// <summary>The connection as it is served: after a PROXY header, the client and address it names.</summary>
+    public ConnectionInfo Info => Volatile.Read(ref _info);
+
+    /// <summary>
+    /// Whether the connection holds a per-address slot of <see cref="ConnectionAdmission"/> for <see cref="Info"/>'s
+    /// address, to give back when it closes: from the accept, or from its PROXY header's admission.
+    /// </summary>
+    public bool HoldsAddressSlot { get; private set; }
 
     /// <summary>Asks the connection to close at the next message boundary (at once if it is idle).</summary>
-    public void RequestStop() => _receiver.RequestStop();
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        Volatile.Read(ref _receiver)?.RequestStop();
+    }
 
     /// <summary>Closes the socket now; a pending receive fails and the handler ends.</summary>
     public void Abort() => _socket.Dispose();
@@ -82,6 +105,13 @@ internal sealed class ConnectionHandler
     /// <summary>Serves the connection to its end. Never throws: every failure ends this connection only.</summary>
     public async Task RunAsync()
     {
+        if (_awaitsProxyHeader && !await AcceptProxyHeaderAsync().ConfigureAwait(false))
+        {
+            _socket.Dispose();
+            _context.Closed(this);
+            return;
+        }
+
         string reason = "client closed";
         var log = _context.Logger;
         bool debug = log.IsEnabled(LogLevel.Debug); // the arguments cost strings: build them only when logged
@@ -104,7 +134,7 @@ internal sealed class ConnectionHandler
             }
 
             await _writer.SendGreetingAsync(_context.Greeting, Info).ConfigureAwait(false);
-            reason = await _receiver.ReceiveAsync().ConfigureAwait(false);
+            reason = await _receiver!.ReceiveAsync().ConfigureAwait(false);
         }
         catch (MessageTooLongException e)
         {
@@ -176,12 +206,65 @@ internal sealed class ConnectionHandler
             _transport.Close();
             if (debug)
             {
-                ServerLog.ConnectionClosed(log, Info.Id, Info.Protocol, Info.Local, Info.Remote, _receiver.Messages, _receiver.Bytes, reason);
+                ServerLog.ConnectionClosed(log, Info.Id, Info.Protocol, Info.Local, Info.Remote, _receiver!.Messages, _receiver.Bytes, reason);
             }
 
             _context.Metrics.Closed(_context.TimeProvider.GetElapsedTime(_deadlines.OpenedAt));
             _context.Closed(this);
         }
+    }
+
+    /// <summary>
+    /// Reads the PROXY header a trusted proxy's connection begins with, makes the client it names the connection's
+    /// (<see cref="Info"/>; v1 UNKNOWN and v2 LOCAL keep the socket's endpoints) and admits that client as the accept
+    /// admits any other. False when the connection is not to be served: its header was refused (counted and logged by
+    /// <see cref="ProxyHeaderReader"/>), the client was refused (<see cref="ConnectionAdmission.Refuse"/>), or the
+    /// server stops. Nothing has been sent then, unless a limit's error line.
+    /// </summary>
+    private async Task<bool> AcceptProxyHeaderAsync()
+    {
+        var balancer = _info;
+        ProxyHeader? header;
+        try
+        {
+            header = await _context.ProxyHeaders!.ReadAsync(_socket, balancer, _context, _context.Stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            return false; // the server stops (or aborted the socket): nothing to count
+        }
+
+        if (header is null)
+        {
+            return false;
+        }
+
+        if (header.Source is { } source)
+        {
+            Volatile.Write(ref _info, new ConnectionInfo(balancer.Id, header.Destination!, source) { UniqueId = header.UniqueId });
+        }
+
+        if (_context.Logger.IsEnabled(LogLevel.Debug))
+        {
+            ServerLog.ProxyHeaderAccepted(_context.Logger, balancer.Id, balancer.Remote, header.ToString());
+        }
+
+        var info = Info;
+        if (_context.Admission.CheckClient(info) is { } refusal)
+        {
+            _context.Admission.Refuse(_socket, info, refusal, _context);
+            return false;
+        }
+
+        HoldsAddressSlot = true;
+        var receiver = new MessageReceiver(_context, info, _transport, _writer, _deadlines);
+        Volatile.Write(ref _receiver, receiver);
+        if (_stopRequested)
+        {
+            receiver.RequestStop();
+        }
+
+        return true;
     }
 
     /// <summary>

@@ -56,6 +56,12 @@ internal static partial class ServerLog
     [LoggerMessage(24, LogLevel.Warning, "Connection {Id} from {Remote} {Reason}")]
     public static partial void ClientCertificateRefused(ILogger logger, long id, string remote, string reason);
 
+    [LoggerMessage(61, LogLevel.Warning, "Connection {Id} from trusted proxy {Proxy} closed without a greeting: {Reason} ({Count} PROXY header(s) refused since the last such line)")]
+    public static partial void ProxyHeaderRefused(ILogger logger, long id, string proxy, string reason, long count);
+
+    [LoggerMessage(60, LogLevel.Debug, "Connection {Id} from trusted proxy {Proxy}: {Header}")]
+    public static partial void ProxyHeaderAccepted(ILogger logger, long id, string proxy, string header);
+
     [LoggerMessage(30, LogLevel.Warning, "Accept on {Endpoint} failed ({Error}); retrying in {Delay} ms")]
     public static partial void AcceptFailed(ILogger logger, string endpoint, string error, int delay);
 

@@ -24,6 +24,7 @@ internal sealed class ServerMetrics
     private readonly Histogram<double> _sessionDuration;
     private readonly Histogram<double> _commitLatency;
     private readonly Counter<long> _acks;
+    private readonly Counter<long> _proxyRejected;
 
     public ServerMetrics(IMeterFactory? factory)
     {
@@ -39,6 +40,8 @@ internal sealed class ServerMetrics
         _sessionDuration = meter.CreateHistogram<double>("tcptalk.server.session_duration", "s", "Time from accept to close");
         _commitLatency = meter.CreateHistogram<double>("tcptalk.server.journal_commit_latency", "ms", "Time for the journal to commit one read's messages");
         _acks = meter.CreateCounter<long>("tcptalk.server.acks_sent", "{ack}", "Acknowledgements sent");
+        _proxyRejected = meter.CreateCounter<long>("tcptalk.server.proxy_header_rejected", "{connection}",
+            "Connections from a trusted proxy closed for a missing, malformed, over-long or late PROXY header, by reason");
     }
 
     /// <summary>A listener accepted a connection; it may yet be refused.</summary>
@@ -77,4 +80,7 @@ internal sealed class ServerMetrics
     public void Committed(TimeSpan latency) => _commitLatency.Record(latency.TotalMilliseconds);
 
     public void AcksSent(int count) => _acks.Add(count);
+
+    /// <summary>A connection from a trusted proxy was closed for its PROXY header; <paramref name="reason"/> is a <see cref="ProxyHeaderReader"/> reason tag.</summary>
+    public void ProxyHeaderRejected(string reason) => _proxyRejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 }

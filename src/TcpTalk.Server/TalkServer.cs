@@ -48,13 +48,14 @@ public sealed class TalkServer : IAsyncDisposable
         options.Validate();
         _options = options;
         _admission = new ConnectionAdmission(options);
+        var metrics = new ServerMetrics(options.MeterFactory);
         _context = new ConnectionContext
         {
             Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpTalk.Server"),
             Framer = new MessageFramer(options.Framing, options.MaxMessageBytes),
             Greeting = GreetingTemplate.Parse(options.Greeting, options.Encoding),
             TimeProvider = options.TimeProvider,
-            Metrics = new ServerMetrics(options.MeterFactory),
+            Metrics = metrics,
             Tls = options.Tls is { } tls ? new TlsTransport.Settings(tls) : null,
             Encoding = options.Encoding,
             Journal = options.Journal,
@@ -63,6 +64,8 @@ public sealed class TalkServer : IAsyncDisposable
             Stopping = _stopping.Token,
             Aborting = _aborting.Token,
             TlsFailures = new OncePerSecond(options.TimeProvider),
+            ProxyHeaders = ProxyHeaderReader.For(options, metrics),
+            Admission = _admission,
             Closed = OnConnectionClosed,
         };
     }
@@ -241,7 +244,11 @@ public sealed class TalkServer : IAsyncDisposable
 
     private void OnConnectionClosed(ConnectionHandler handler)
     {
-        _admission.Release(handler.Info);
+        if (handler.HoldsAddressSlot)
+        {
+            _admission.Release(handler.Info);
+        }
+
         _connections.Remove(handler);
     }
 
@@ -300,13 +307,16 @@ public sealed class TalkServer : IAsyncDisposable
             return;
         }
 
-        if (_admission.Check(info, _connections.Count) is { } refusal)
+        // A trusted proxy's connection names its client only in its PROXY header: until the handler has read it, only
+        // the limit that does not depend on the client applies (allow/deny and the per-address slot come after).
+        bool proxied = !info.IsUnixSocket && _context.ProxyHeaders?.Trusts(info.RemoteAddress) == true;
+        if ((proxied ? _admission.CheckCapacity(_connections.Count) : _admission.Check(info, _connections.Count)) is { } refusal)
         {
             _admission.Refuse(socket, info, refusal, _context);
             return;
         }
 
-        var handler = new ConnectionHandler(_context, socket, info);
+        var handler = new ConnectionHandler(_context, socket, info, awaitsProxyHeader: proxied);
         _connections.Add(handler);
         if (_stopping.IsCancellationRequested)
         {

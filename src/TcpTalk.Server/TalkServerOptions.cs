@@ -153,6 +153,25 @@ public sealed class TalkServerOptions
     public IList<System.Net.IPNetwork> Deny { get; } = new List<System.Net.IPNetwork>();
 
     /// <summary>
+    /// Networks of load balancers (HAProxy, nginx) whose connections begin with a PROXY protocol header, v1 or v2
+    /// (haproxy's doc/proxy-protocol.txt). Default empty: no address is trusted and every connection is served as its
+    /// socket says. A connection from one of these networks must start with a valid header within
+    /// <see cref="ProxyHeaderTimeout"/>, and the header's source then is the client's address everywhere (greeting,
+    /// output, journal, allow/deny, per-address limits, logs); a missing, malformed or late header closes it without a
+    /// greeting. v1 <c>UNKNOWN</c> and v2 <c>LOCAL</c> (health checks) are served with the socket's own endpoints. With
+    /// TLS, the header comes before the handshake, as balancers send it. Trust only addresses that only a balancer can
+    /// connect from: whoever connects from them can claim to be any client.
+    /// </summary>
+    public IList<System.Net.IPNetwork> TrustedProxies { get; } = new List<System.Net.IPNetwork>();
+
+    /// <summary>
+    /// Longest time a connection from <see cref="TrustedProxies"/> may take to send its whole PROXY header, from the
+    /// accept. Default 5 s: a balancer sends the header at once, in its first packet, so only a broken or impostor peer
+    /// takes longer, and it must not hold a connection slot meanwhile. Range: more than 0, at most 1 hour.
+    /// </summary>
+    public TimeSpan ProxyHeaderTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// TLS for every connection: the handshake, then the greeting and messages encrypted. Default null: plain TCP,
     /// byte-compatible with the classic C programs (which cannot speak TLS).
     /// </summary>
@@ -232,6 +251,8 @@ public sealed class TalkServerOptions
                 problems.Add(OptionProblem.Unmet(nameof(Listen), $"has {endpoint.GetType().Name} {endpoint}: only IP and unix socket endpoints can be listened on"));
             }
         }
+        Range(nameof(ProxyHeaderTimeout), ProxyHeaderTimeout, ProxyHeaderTimeout > TimeSpan.Zero && ProxyHeaderTimeout <= TimeSpan.FromHours(1),
+            "must be more than 0 and at most 1 hour");
         if (Acknowledge && Journal is null)
         {
             problems.Add(OptionProblem.Unmet(nameof(Acknowledge), "needs a Journal: acknowledgements carry the journal id of a stored message"));

@@ -33,6 +33,8 @@ public sealed class SettingsTests
     [InlineData("Server:Allow:0", "10.1.2.3/8", "Server:Allow '10.1.2.3/8': bits are set after the /8 prefix (did you mean 10.0.0.0/8?)")]
     [InlineData("Server:UnixSocketMode", "999", "Server:UnixSocketMode must be an octal file mode from 0 to 777 (660: owner and group), not '999'")]
     [InlineData("Server:Listen:0", "unix:", "Server:Listen 'unix:': give the socket's path after unix:, e.g. unix:/run/tcptalk.sock")]
+    [InlineData("Server:TrustedProxies:0", "10.0.0.1/24", "Server:TrustedProxies '10.0.0.1/24': bits are set after the /24 prefix")]
+    [InlineData("Server:ProxyHeaderTimeout", "0", "Server:ProxyHeaderTimeout must be more than 0 and at most 1 hour, not 0")]
     [InlineData("Journal:Enabled", "maybe", "Journal:Enabled must be true or false, not 'maybe'")]
     [InlineData("Server:Prot", "1", "Server:Prot is not a setting (the Server section has Port, Listen, UnixSocketMode, Greeting, ")]
     [InlineData("Tls:Key", "server.key", "Tls:Key needs Tls:Certificate (the server's certificate)")]
@@ -42,6 +44,19 @@ public sealed class SettingsTests
 
         var problem = Assert.Single(settings.FindProblems());
         Assert.StartsWith(expected, problem.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TrustedProxiesAndTheirHeaderTimeoutAreBoundIntoTheServerOptions()
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Server:TrustedProxies:0", "10.0.0.0/24"), ("Server:TrustedProxies:1", "::1/128"),
+            ("Server:ProxyHeaderTimeout", "2s")));
+
+        Assert.Empty(settings.FindProblems());
+        var options = settings.Server.ToOptions();
+        Assert.Equal(["10.0.0.0/24", "::1/128"], options.TrustedProxies.Select(n => n.ToString()));
+        Assert.Equal(TimeSpan.FromSeconds(2), options.ProxyHeaderTimeout);
+        Assert.Equal("5s", new TalkServerSettings().Server.ProxyHeaderTimeout);
     }
 
     [Fact]

@@ -44,6 +44,25 @@ public sealed class RoundTripTests(SharedCluster shared)
     }
 
     [PostgresFact]
+    public async Task AConnectionsProxyUniqueIdIsStoredWithEachOfItsMessages()
+    {
+        string uri = Cluster.Uri(Schemas.Fresh());
+        var proxied = new ConnectionInfo(3, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Parse("127.0.0.5"), 40000))
+        {
+            UniqueId = "7F000005:9C40_abc"u8.ToArray(),
+        };
+        await using (var journal = await PostgresMessageJournal.OpenAsync(uri))
+        {
+            await journal.AppendAsync(TestBatches.Of(proxied, TestBatches.MicrosecondTime, MessageText.Utf8, "one"u8.ToArray(), "two"u8.ToArray()), default);
+            await journal.AppendAsync(TestBatches.Of("direct"), default);
+        }
+
+        await using var reader = await PostgresJournalReader.OpenAsync(uri);
+        var records = await reader.QueryAsync(JournalQuery.All).ToListAsync();
+        Assert.Equal(["7F000005:9C40_abc", "7F000005:9C40_abc", null], records.Select(r => r.UniqueId is { } id ? Encoding.ASCII.GetString(id) : null));
+    }
+
+    [PostgresFact]
     public async Task EveryFilterSelectsExactlyItsRecords()
     {
         string uri = Cluster.Uri(Schemas.Fresh());

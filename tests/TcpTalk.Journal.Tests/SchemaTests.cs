@@ -58,7 +58,7 @@ public class SchemaTests
 
         await using (var upgraded = SqliteMessageJournal.Open(temp.Path))
         {
-            Assert.Equal(2, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+            Assert.Equal(JournalSchema.CurrentVersion, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
             Assert.Equal(3, await upgraded.AppendAsync(TestBatches.Of("present", "and more"), CancellationToken.None));
         }
 
@@ -88,7 +88,7 @@ public class SchemaTests
 
         await using (var upgraded = SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v3, hooks: null))
         {
-            Assert.Equal(3, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
+            Assert.Equal(JournalSchema.CurrentVersion + 1, (int)Sql.Scalar<long>(temp.Path, "PRAGMA user_version"));
             Assert.Equal(3, await upgraded.AppendAsync(TestBatches.Of("present"), CancellationToken.None));
         }
 
@@ -96,7 +96,7 @@ public class SchemaTests
 
         // And the v2 build now refuses the v3 file, as a released tcptalk would.
         var error = Assert.Throws<JournalFormatException>(() => SqliteMessageJournal.Open(temp.Path, new JournalOptions(), null, v2, hooks: null));
-        Assert.Contains("schema version 3", error.Message, StringComparison.Ordinal);
+        Assert.Contains($"schema version {JournalSchema.CurrentVersion + 1}", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

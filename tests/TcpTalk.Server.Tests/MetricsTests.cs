@@ -108,22 +108,4 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal([5.0, 5.0], Seen("tcptalk.server.journal_commit_latency").Select(m => m.Value));
         Assert.Equal([2.01], Seen("tcptalk.server.session_duration").Select(m => m.Value));
     }
-
-    private sealed class TestMeterFactory : IMeterFactory
-    {
-        public List<Meter> Created { get; } = [];
-
-        public Meter Create(MeterOptions options)
-        {
-            var meter = new Meter(options);
-            lock (Created)
-            {
-                Created.Add(meter);
-            }
-
-            return meter;
-        }
-
-        public void Dispose() => Created.ForEach(m => m.Dispose());
-    }
 }

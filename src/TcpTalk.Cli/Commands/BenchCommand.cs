@@ -55,6 +55,14 @@ internal static class BenchCommand
         {
             Description = "Print the figures as one JSON object (rates, latency percentiles in microseconds, counts, errors by kind) instead of the table",
         };
+        var proxyProtocol = new Option<int>("--proxy-protocol")
+        {
+            Description = "Begin each connection with a PROXY protocol header (v1 or v2) naming a made-up client of its own (10.x.y.z), to load a server that trusts this machine as its balancer (serve --trusted-proxy) [default: none]",
+            CustomParser = ParseProxyProtocol,
+            HelpName = "v1|v2",
+        };
+        proxyProtocol.CompletionSources.Clear();
+        proxyProtocol.CompletionSources.Add("v1", "v2");
         var tls = new ClientTlsFlags();
 
         connections.Validators.Add(r => Range(r, "--connections", r.GetValueOrDefault<int>(), 1, BenchOptions.MaxConnections));
@@ -77,6 +85,7 @@ internal static class BenchCommand
         command.Add(messageBytes);
         command.Add(timeout);
         command.Add(json);
+        command.Add(proxyProtocol);
         command.Add(common.Framing);
         tls.AddTo(command);
         command.SetAction(async (result, _) =>
@@ -106,10 +115,16 @@ internal static class BenchCommand
                 Framing = result.GetValue(common.Framing),
                 Timeout = result.GetResult(timeout) is null ? DefaultTimeout : result.GetValue(timeout),
                 Tls = tls.Load(result),
+                ProxyProtocol = result.GetValue(proxyProtocol),
             };
             if (options.FramingProblem() is { } problem)
             {
                 throw new UserErrorException(ExitCode.Usage, problem);
+            }
+
+            if (options.ProxyProtocol != 0 && server.IsUnixSocket)
+            {
+                throw new UserErrorException(ExitCode.Usage, "--proxy-protocol is for a TCP server: a unix socket's peers are never trusted proxies");
             }
 
             return await RunAsync(options, result.GetValue(json), shutdown()).ConfigureAwait(false);
@@ -154,6 +169,21 @@ internal static class BenchCommand
             default:
                 result.AddError($"--mode must be session, stream or hold, not '{text}'");
                 return default;
+        }
+    }
+
+    private static int ParseProxyProtocol(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        switch (text.Trim().ToLowerInvariant())
+        {
+            case "v1" or "1":
+                return 1;
+            case "v2" or "2":
+                return 2;
+            default:
+                result.AddError($"--proxy-protocol must be v1 or v2, not '{text}'");
+                return 0;
         }
     }
 

@@ -84,6 +84,13 @@ internal static class ServeCommand
             CustomParser = ParseNetworks,
             HelpName = "cidr",
         };
+        var trustedProxy = new Option<System.Net.IPNetwork[]>("--trusted-proxy")
+        {
+            Description = Defaults("Connections from this network (CIDR, repeatable) come from a load balancer and must begin with a PROXY protocol header (v1 or v2); its client address is then the client's", "none"),
+            CustomParser = ParseNetworks,
+            HelpName = "cidr",
+        };
+        var proxyHeaderTimeout = Duration("--proxy-header-timeout", "Close a --trusted-proxy connection whose PROXY header is not complete this long after connecting", server.ProxyHeaderTimeout);
         var journal = new Option<string>("--journal")
         {
             Description = Defaults("Store every message in this journal before printing or acknowledging it: a SQLite file, or postgres://USER@HOST[:PORT]/DATABASE[?schema=NAME]", defaults.Journal.Path),
@@ -163,6 +170,8 @@ internal static class ServeCommand
             new(keepAliveCount, "Server:KeepAliveCount"),
             new(allow, "Server:Allow"),
             new(deny, "Server:Deny"),
+            new(trustedProxy, "Server:TrustedProxies"),
+            new(proxyHeaderTimeout, "Server:ProxyHeaderTimeout"),
             new(ack, "Server:Acknowledge", IfTrue: "true"),
             new(output, "Server:Output"),
             new(journal, "Journal:Path"),

@@ -39,13 +39,14 @@ internal sealed unsafe class EpollSessionDriver : IDisposable
     private readonly int _window;
     private int _launched, _live, _windowHeld;
 
-    private EpollSessionDriver(IPEndPoint target, byte terminator, int window, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters)
+    private EpollSessionDriver(IPEndPoint target, byte terminator, int window, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters,
+        MadeUpProxyHeaders? proxyHeaders)
     {
         _slots = slots;
         _clock = clock;
         _messages = messages;
         _counters = counters;
-        _steps = new EpollSessionSteps(Libc.SocketAddress(target), terminator, clock, messages, counters);
+        _steps = new EpollSessionSteps(Libc.SocketAddress(target), terminator, clock, messages, counters, proxyHeaders);
         _window = Math.Max(1, window);
         _sessions = new EpollSession[slots.Length];
         for (int i = 0; i < _sessions.Length; i++)
@@ -64,15 +65,17 @@ internal sealed unsafe class EpollSessionDriver : IDisposable
     /// Runs every slot's sessions against <paramref name="target"/> on a dedicated thread, with at most
     /// <paramref name="window"/> slots awaiting their first greeting, until <paramref name="clock"/> says stop or
     /// <paramref name="messages"/> runs out; the task ends when all slots are done. Everything is counted in <paramref name="counters"/>.
+    /// With <paramref name="proxyHeaders"/>, each connection first sends one.
     /// </summary>
-    public static Task RunAsync(IPEndPoint target, byte terminator, int window, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters)
+    public static Task RunAsync(IPEndPoint target, byte terminator, int window, LoadSlot[] slots, RunClock clock, SessionMessages messages, BenchCounters counters,
+        MadeUpProxyHeaders? proxyHeaders = null)
     {
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var thread = new Thread(() =>
         {
             try
             {
-                using var driver = new EpollSessionDriver(target, terminator, window, slots, clock, messages, counters);
+                using var driver = new EpollSessionDriver(target, terminator, window, slots, clock, messages, counters, proxyHeaders);
                 driver.Run();
                 done.SetResult();
             }

@@ -21,7 +21,8 @@ internal enum StepResult
 /// (greeting), send, shutdown, recv (until the server's close). Each call either moves the session on or says why it
 /// waits or failed; scheduling, deadlines and the launch window are <see cref="EpollSessionDriver"/>'s.
 /// </summary>
-internal sealed unsafe class EpollSessionSteps(byte[] socketAddress, byte terminator, RunClock clock, SessionMessages messages, BenchCounters counters)
+internal sealed unsafe class EpollSessionSteps(byte[] socketAddress, byte terminator, RunClock clock, SessionMessages messages, BenchCounters counters,
+    MadeUpProxyHeaders? proxyHeaders = null)
 {
     /// <summary>Bytes read only to be thrown away (anything the server sends after the greeting).</summary>
     private readonly byte[] _discard = new byte[64 * 1024];
@@ -88,6 +89,11 @@ internal sealed unsafe class EpollSessionSteps(byte[] socketAddress, byte termin
                     }
 
                     counters.Establish();
+                    if (proxyHeaders is not null && !TrySendProxyHeader(session.Fd, out failure))
+                    {
+                        return StepResult.Failed;
+                    }
+
                     session.State = EpollSessionState.Greeting;
                     session.Deadline = clock.StepDeadline();
                     continue;
@@ -196,6 +202,19 @@ internal sealed unsafe class EpollSessionSteps(byte[] socketAddress, byte termin
             failure = BenchErrorKinds.ClassifyErrno(errno);
             return StepResult.Failed;
         }
+    }
+
+    /// <summary>
+    /// Sends the PROXY header right after the connect: a few dozen bytes into an empty send buffer, which take one
+    /// call (one that sends less could only mean a broken connection, and counts as closed).
+    /// </summary>
+    private bool TrySendProxyHeader(int fd, out BenchErrorKind failure)
+    {
+        byte* header = stackalloc byte[TcpTalk.Protocol.ProxyHeaderWriter.MaxBytes];
+        int length = proxyHeaders!.WriteNext(new Span<byte>(header, TcpTalk.Protocol.ProxyHeaderWriter.MaxBytes));
+        nint sent = Libc.Send(fd, header, length, Libc.MsgNoSignal);
+        failure = sent < 0 ? LastError() : BenchErrorKind.Closed;
+        return sent == length;
     }
 
     private static BenchErrorKind LastError() => BenchErrorKinds.ClassifyErrno(Libc.Errno.Last);

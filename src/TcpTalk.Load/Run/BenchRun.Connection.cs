@@ -17,7 +17,7 @@ internal sealed partial class BenchRun
     private readonly byte[] _discard = new byte[64 * 1024];
 
     /// <summary>
-    /// Connects the slot's new socket, does the TLS handshake if asked, and reads the greeting, each step within
+    /// Connects the slot's new socket, sends the PROXY header if asked, does the TLS handshake if asked, and reads the greeting, each step within
     /// <see cref="BenchOptions.Timeout"/> (the first from <paramref name="start"/>, the connect call).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -30,6 +30,11 @@ internal sealed partial class BenchRun
         slot.SetDeadline(Clock.StepDeadline(start));
         await socket.ConnectAsync(_target.Address, CancellationToken.None).ConfigureAwait(false);
         Counters.Establish();
+        if (_proxyHeaders is not null)
+        {
+            await socket.SendAsync(_proxyHeaders.Next(), SocketFlags.None).ConfigureAwait(false); // before TLS, as a balancer sends it
+        }
+
         Stream stream = slot.Stream = new NetworkStream(socket, ownsSocket: false);
         if (_target.Tls is { } tls)
         {

@@ -37,6 +37,7 @@ internal sealed partial class BenchRun
     private readonly SemaphoreSlim _window;
     private readonly CancellationTokenSource _stop = new();
     private readonly SessionMessages _sessions;
+    private readonly MadeUpProxyHeaders? _proxyHeaders;
     private long _finish;
     private volatile bool _finished;
 
@@ -58,6 +59,7 @@ internal sealed partial class BenchRun
         }
 
         _sessions = new SessionMessages(options.Messages, options.MessageBytes, options.Terminator);
+        _proxyHeaders = target.Address is IPEndPoint server ? MadeUpProxyHeaders.For(options, server) : null;
         _streamBuffer = options.Mode == BenchMode.Stream ? BuildStreamBuffer(options) : [];
     }
 
@@ -94,7 +96,7 @@ internal sealed partial class BenchRun
         {
             if (UseEpollSessions)
             {
-                workers.Add(EpollSessionDriver.RunAsync((IPEndPoint)_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters));
+                workers.Add(EpollSessionDriver.RunAsync((IPEndPoint)_target.Address, _options.Terminator, _options.Window, _slots, Clock, _sessions, Counters, _proxyHeaders));
             }
 
             foreach (var slot in UseEpollSessions ? [] : _slots)
