@@ -12,15 +12,13 @@ namespace TcpTalk.Server;
 /// </summary>
 internal sealed class ConnectionAdmission
 {
-    private readonly TalkServerOptions _options;
-    private readonly ConcurrentDictionary<IPAddress, int>? _perAddress;
+    // Always counted, so that a reload that sets a per-address limit counts the connections already open.
+    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly OncePerSecond _refusalLog;
     private long _rejected;
 
     public ConnectionAdmission(TalkServerOptions options)
     {
-        _options = options;
-        _perAddress = options.MaxConnectionsPerAddress > 0 ? new ConcurrentDictionary<IPAddress, int>() : null;
         _refusalLog = new OncePerSecond(options.TimeProvider);
     }
 
@@ -29,35 +27,33 @@ internal sealed class ConnectionAdmission
 
     /// <summary>
     /// Why <paramref name="info"/> may not be served, or null; <paramref name="open"/> is the number of connections
-    /// being served. A null answer reserves a per-address slot, which <see cref="Release"/> gives back.
+    /// being served, <paramref name="options"/> the options current at its accept. A null answer reserves a
+    /// per-address slot, which <see cref="Release"/> gives back.
     /// </summary>
-    public ConnectionRefusal? Check(ConnectionInfo info, int open)
+    public ConnectionRefusal? Check(ConnectionInfo info, int open, TalkServerOptions options)
     {
         var address = info.RemoteAddress;
-        if (_options.Deny.Count > 0 && _options.Deny.Any(n => n.Contains(address)))
+        if (options.Deny.Count > 0 && options.Deny.Any(n => n.Contains(address)))
         {
             return ConnectionRefusal.Denied;
         }
 
-        if (_options.Allow.Count > 0 && !_options.Allow.Any(n => n.Contains(address)))
+        if (options.Allow.Count > 0 && !options.Allow.Any(n => n.Contains(address)))
         {
             return ConnectionRefusal.NotAllowed;
         }
 
-        int max = _options.MaxConnections;
+        int max = options.MaxConnections;
         if (max > 0 && open >= max)
         {
             return new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections");
         }
 
-        if (_perAddress is not null)
+        int limit = options.MaxConnectionsPerAddress;
+        if (_perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit && limit > 0)
         {
-            int limit = _options.MaxConnectionsPerAddress;
-            if (_perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit)
-            {
-                _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
-                return new($"too many connections from {address}: {limit} open (the limit)", Silent: false, "max_connections_per_address");
-            }
+            _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
+            return new($"too many connections from {address}: {limit} open (the limit)", Silent: false, "max_connections_per_address");
         }
 
         return null;
@@ -66,11 +62,8 @@ internal sealed class ConnectionAdmission
     /// <summary>Gives back the per-address slot of a served connection that closed.</summary>
     public void Release(IPAddress address)
     {
-        if (_perAddress is not null)
-        {
-            _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
-            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
-        }
+        _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
+        _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
     }
 
     /// <summary>
