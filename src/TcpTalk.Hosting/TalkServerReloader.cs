@@ -20,12 +20,14 @@ internal sealed class TalkServerReloader(TalkServerService service, TalkServerSe
     private PosixSignalRegistration? _hangup;
     private FileChangeWatcher? _files;
     private IDisposable? _tokenWatch;
+    private Dictionary<string, string?> _logLevels = [];
 
     /// <summary>Watches from before any hosted service starts: a change made once the server listens is never missed.</summary>
     public Task StartingAsync(CancellationToken cancellationToken)
     {
         if (source.Configuration is { } configuration)
         {
+            _logLevels = LogLevels(configuration);
             _tokenWatch = ChangeToken.OnChange(configuration.GetReloadToken, Apply);
         }
 
@@ -99,7 +101,20 @@ internal sealed class TalkServerReloader(TalkServerService service, TalkServerSe
     {
         lock (_lock)
         {
-            service.Reload(source.Read());
+            // The logger filters follow the configuration themselves; named here so the reload's line counts them.
+            var levels = source.Configuration is { } configuration ? LogLevels(configuration) : [];
+            var changed = levels.Keys.Union(_logLevels.Keys, StringComparer.OrdinalIgnoreCase)
+                .Where(k => levels.GetValueOrDefault(k) != _logLevels.GetValueOrDefault(k)).Order(StringComparer.Ordinal).ToList();
+            if (service.ReloadCounting(source.Read(), changed).Applied)
+            {
+                _logLevels = levels;
+            }
         }
     }
+
+    /// <summary>The <c>Logging:LogLevel:*</c> values of the configuration (of a root; a section has none of its own).</summary>
+    private static Dictionary<string, string?> LogLevels(IConfiguration configuration) =>
+        configuration.GetSection("Logging:LogLevel").AsEnumerable()
+            .Where(p => p.Value is not null)
+            .ToDictionary(p => p.Key, p => p.Value, StringComparer.OrdinalIgnoreCase);
 }

@@ -26,7 +26,10 @@ public sealed partial class TalkServerService
     /// in force. Logs <c>Configuration reloaded (N changes: ...)</c> when applied. Thread-safe; before start and after
     /// the stop began it changes nothing.
     /// </summary>
-    public SettingReload Reload(TalkServerSettings next)
+    public SettingReload Reload(TalkServerSettings next) => ReloadCounting(next, []);
+
+    /// <summary><see cref="Reload"/>, counting <paramref name="otherChanges"/> (the host's own keys, such as log levels) among the changes logged.</summary>
+    internal SettingReload ReloadCounting(TalkServerSettings next, IReadOnlyList<string> otherChanges)
     {
         ArgumentNullException.ThrowIfNull(next);
         lock (_reloading)
@@ -43,7 +46,7 @@ public sealed partial class TalkServerService
 
             var changed = SettingChanges.Between(_settings, next);
             var restart = changed.Where(SettingChanges.NeedsRestart).ToList();
-            var live = changed.Where(k => !SettingChanges.NeedsRestart(k)).ToList();
+            var live = changed.Where(k => !SettingChanges.NeedsRestart(k)).Concat(otherChanges).ToList();
 
             // What cannot change keeps its value in force: copied into the new settings, so they describe what serves.
             var current = server.Options;

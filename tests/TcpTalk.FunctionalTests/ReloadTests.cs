@@ -143,6 +143,20 @@ public sealed class ReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task TheLogLevelFollowsTheReloadedFile()
+    {
+        await using var server = await ServeAsync("""{ "Logging": { "LogLevel": { "Default": "Information" } } }""");
+        await GreetingAsync(server);
+        Assert.DoesNotContain(server.Process.Stderr, l => l.Contains("dbug:", StringComparison.Ordinal));
+
+        Replace("""{ "Logging": { "LogLevel": { "Default": "Debug" } } }""");
+        await LogAsync(server, "Configuration reloaded (1 changes: Logging:LogLevel:Default)");
+        await GreetingAsync(server);
+        await LogAsync(server, "dbug: TcpTalk.Server[10] Connection 2 opened");
+        Assert.Equal(0, await server.StopAsync());
+    }
+
+    [Fact]
     public async Task AFlagStillWinsOverTheReloadedFile()
     {
         await using var server = await ServeAsync("""{ "Server": { "Greeting": "File" } }""", "--greeting", "Flag");
