@@ -172,28 +172,7 @@ public sealed class TalkServer : IAsyncDisposable
     public IReadOnlyList<string> RestartOnlyChanges(TalkServerOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var current = _options;
-        var changed = new List<string>();
-        void Check(string property, bool same)
-        {
-            if (!same)
-            {
-                changed.Add(property);
-            }
-        }
-
-        Check(nameof(TalkServerOptions.Listen), current.Listen.SequenceEqual(options.Listen));
-        Check(nameof(TalkServerOptions.Port), current.Port == options.Port);
-        Check(nameof(TalkServerOptions.Framing), current.Framing == options.Framing);
-        Check(nameof(TalkServerOptions.ListenBacklog), current.ListenBacklog == options.ListenBacklog);
-        Check(nameof(TalkServerOptions.Journal), ReferenceEquals(current.Journal, options.Journal));
-        Check(nameof(TalkServerOptions.Acknowledge), current.Acknowledge == options.Acknowledge);
-        Check(nameof(TalkServerOptions.KeepAliveTime), current.KeepAliveTime == options.KeepAliveTime);
-        Check(nameof(TalkServerOptions.KeepAliveInterval), current.KeepAliveInterval == options.KeepAliveInterval);
-        Check(nameof(TalkServerOptions.KeepAliveCount), current.KeepAliveCount == options.KeepAliveCount);
-        Check(nameof(TalkServerOptions.MeterFactory), ReferenceEquals(current.MeterFactory, options.MeterFactory));
-        Check(nameof(TalkServerOptions.TimeProvider), ReferenceEquals(current.TimeProvider, options.TimeProvider));
-        return changed;
+        return RestartOnlyOptions.Differences(_options, options);
     }
 
     /// <summary>What the connections accepted under <paramref name="options"/> share; the counters, tokens and log are the server's.</summary>
