@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
 using Microsoft.Extensions.Logging;
+using TcpTalk.Admin;
 using TcpTalk.Journal;
 using TcpTalk.Journal.Postgres;
 using TcpTalk.Messages;
@@ -16,11 +17,13 @@ namespace TcpTalk.Hosting;
 /// systemd's READY=1) means clients can connect, and a server that cannot listen leaves no journal file behind; a
 /// failure there fails the host's start with the exception that names it. Stop is the server's graceful stop,
 /// bounded by its own ShutdownTimeout. The service owns the journal and the certificates, and disposes them after
-/// the server.
+/// the server. With <c>Admin:Listen</c> set it also serves the admin endpoint (metrics, health, readiness), bound
+/// before the server; and it can take new settings while serving (<see cref="Reload"/>) and reloads the TLS
+/// certificate when its files change (TalkServerService.Reload.cs).
 /// </summary>
-public sealed class TalkServerService : IHostedService, IAsyncDisposable
+public sealed partial class TalkServerService : IHostedService, IAsyncDisposable
 {
-    private readonly TalkServerSettings _settings;
+    private TalkServerSettings _settings; // the settings in force: replaced by each reload that applies
     private readonly IMessageSink _sink;
     private readonly ILoggerFactory _loggers;
     private readonly IHostApplicationLifetime _lifetime;
@@ -31,6 +34,7 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
     private ServerTlsOptions? _tls;
     private DeferredJournal? _journal;
     private TalkServer? _server;
+    private AdminEndpoint? _admin;
     private Task? _running;
     private int _disposed;
 
@@ -59,6 +63,12 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
     /// <summary>The server, once <see cref="StartAsync"/> has bound it (its <see cref="TalkServer.BoundEndpoints"/>); else null.</summary>
     public TalkServer? Server => _running is null ? null : _server;
 
+    /// <summary>The admin endpoint once started (its <see cref="AdminEndpoint.BoundEndpoint"/>), or null when <c>Admin:Listen</c> is not set.</summary>
+    public AdminEndpoint? Admin => _admin;
+
+    /// <summary>The settings in force: those the service was created with, or those of the last reload that applied.</summary>
+    public TalkServerSettings Settings => _settings;
+
     /// <summary>Serving: completes when the server has stopped, faulted if it failed while running.</summary>
     public Task Running => _running ?? Task.CompletedTask;
 
@@ -79,7 +89,9 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
         options.MeterFactory ??= _meters;
         _journal = _settings.Journal.Enabled ? new DeferredJournal() : null;
         options.Journal = _journal;
+        await StartAdminAsync(cancellationToken).ConfigureAwait(false); // before the server: it counts from the first connection
         _server = new TalkServer(options, _sink, _loggers);
+        WatchCertificate(); // from the files just read: a renewal from now on is seen
         await _server.StartAsync(cancellationToken).ConfigureAwait(false);
         if (_journal is not null)
         {
@@ -152,6 +164,36 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
     }
 
     /// <summary>
+    /// Binds the admin endpoint of <c>Admin:Listen</c>, if set: /readyz says ready while the server serves, its journal
+    /// is writable and no stop has begun.
+    /// </summary>
+    private async Task StartAdminAsync(CancellationToken cancellationToken)
+    {
+        if (_settings.Admin.GetEndpoint() is not { } endpoint)
+        {
+            return;
+        }
+
+        var readiness = new ServerReadiness(
+            isListening: () => _running is { IsCompleted: false },
+            journal: _journal,
+            isDraining: () => _stop.IsCancellationRequested || _lifetime.ApplicationStopping.IsCancellationRequested);
+        var admin = new AdminEndpoint(new AdminEndpointOptions { Listen = endpoint, Readiness = readiness });
+        try
+        {
+            await admin.StartAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (System.Net.Sockets.SocketException e)
+        {
+            await admin.DisposeAsync().ConfigureAwait(false);
+            throw new ListenException($"admin endpoint ({_names.Name("Admin:Listen")}): {ListenException.FromSocketError(endpoint, e).Message}", e);
+        }
+
+        _admin = admin;
+        HostingLog.AdminListening(_loggers.CreateLogger("TcpTalk.Hosting"), admin.BoundEndpoint!.ToString());
+    }
+
+    /// <summary>
     /// The store <see cref="JournalSettings.Path"/> names: PostgreSQL for a <c>postgres://</c> URI (an ack is its
     /// COMMIT), else the SQLite file, with Full durability when acknowledgements are promised.
     /// </summary>
@@ -197,12 +239,23 @@ public sealed class TalkServerService : IHostedService, IAsyncDisposable
             await _server.DisposeAsync().ConfigureAwait(false);
         }
 
+        StopWatching();
         if (_journal is not null)
         {
             await _journal.DisposeAsync().ConfigureAwait(false);
         }
 
+        if (_admin is not null)
+        {
+            await _admin.DisposeAsync().ConfigureAwait(false); // after the drain: /readyz said "draining" until here
+        }
+
         TlsSettings.DisposeCertificates(_tls);
+        foreach (var retired in _retiredTls)
+        {
+            TlsSettings.DisposeCertificates(retired);
+        }
+
         _stop.Dispose();
     }
 

@@ -25,7 +25,7 @@ public static class TalkServerServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(configuration);
         string path = configuration is IConfigurationSection section ? section.Path : "";
-        return services.AddTalkServer(settings => settings.BindFrom(configuration, []), new SettingKeyNames(path));
+        return services.AddTalkServer(settings => settings.BindFrom(configuration, []), new SettingKeyNames(path), configuration);
     }
 
     /// <summary>
@@ -33,7 +33,7 @@ public static class TalkServerServiceCollectionExtensions
     /// <see cref="AddTalkServer(IServiceCollection, IConfiguration)"/>).
     /// </summary>
     public static IServiceCollection AddTalkServer(this IServiceCollection services, Action<TalkServerSettings> configure) =>
-        services.AddTalkServer(configure, SettingKeyNames.Root);
+        services.AddTalkServer(configure, SettingKeyNames.Root, configuration: null);
 
     /// <summary>
     /// Integrates with the service manager that started the process, if any: under systemd (<c>Type=notify</c>)
@@ -57,10 +57,33 @@ public static class TalkServerServiceCollectionExtensions
         return services;
     }
 
-    private static IServiceCollection AddTalkServer(this IServiceCollection services, Action<TalkServerSettings> configure, SettingKeyNames keyNames)
+    /// <summary>
+    /// Reloads the settings of the server <c>AddTalkServer</c> registered while it serves: on SIGHUP, when one of
+    /// <see cref="TalkServerReloadOptions.ConfigurationFiles"/> changes, and when its configuration signals a change
+    /// (a JSON file added with <c>reloadOnChange: true</c>). New connections get the new access control, limits,
+    /// timeouts, greeting and certificate; open ones are not disturbed; a value that cannot be used is refused with one
+    /// line naming its key (<see cref="TalkServerService.Reload"/>). Without it, the settings are read once, and only
+    /// the certificate files are watched (a renewed certificate is always picked up).
+    /// </summary>
+    public static IServiceCollection AddTalkServerReload(this IServiceCollection services, Action<TalkServerReloadOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        var options = new TalkServerReloadOptions();
+        configure?.Invoke(options);
+        services.AddHostedService(s => new TalkServerReloader(
+            s.GetRequiredService<TalkServerService>(),
+            s.GetRequiredService<TalkServerSettingsSource>(),
+            options,
+            s.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
+        return services;
+    }
+
+    private static IServiceCollection AddTalkServer(this IServiceCollection services, Action<TalkServerSettings> configure, SettingKeyNames keyNames,
+        IConfiguration? configuration)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
+        services.TryAddSingleton(new TalkServerSettingsSource(configuration, configure));
         services.AddOptions<TalkServerSettings>().Configure(configure).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TalkServerSettings>>(s => new TalkServerSettingsValidator(s.GetService<ISettingNames>() ?? keyNames));
         services.TryAddSingleton(s => new TalkServerService(

@@ -24,6 +24,9 @@ public sealed class TalkServerSettings
     /// <summary>TLS certificate files.</summary>
     public TlsSettings Tls { get; set; } = new();
 
+    /// <summary>The operator's HTTP endpoint (metrics, health, readiness); off by default.</summary>
+    public AdminSettings Admin { get; set; } = new();
+
     /// <summary>
     /// Binds the settings from <paramref name="configuration"/> (its <c>Server</c>, <c>Journal</c> and <c>Tls</c>
     /// sections; other sections are another application's and are left alone). An unknown key in those sections,
@@ -51,6 +54,7 @@ public sealed class TalkServerSettings
         var problems = new List<SettingProblem>(_bindingProblems);
         problems.AddRange(Server.GetValues().Problems);
         problems.AddRange(Tls.GetValues().Problems);
+        problems.AddRange(Admin.GetValues().Problems);
         if (problems.Count > 0)
         {
             return problems; // the options below hold defaults where the text did not parse
@@ -114,6 +118,7 @@ public sealed class TalkServerSettings
         values.GetSection("Server").Bind(Server);
         values.GetSection("Journal").Bind(Journal);
         values.GetSection("Tls").Bind(Tls);
+        values.GetSection("Admin").Bind(Admin);
     }
 
     private static SettingProblem? Check(string key, string value, IReadOnlyCollection<string> applicationKeys)

@@ -12,8 +12,8 @@ public static class TalkSettingKeys
 {
     private static readonly Dictionary<string, JsonValueKind> Kinds = Flatten();
 
-    /// <summary>The sections: <c>Server</c>, <c>Journal</c>, <c>Tls</c>.</summary>
-    public static IReadOnlyList<string> Sections { get; } = ["Server", "Journal", "Tls"];
+    /// <summary>The sections: <c>Server</c>, <c>Journal</c>, <c>Tls</c>, <c>Admin</c>.</summary>
+    public static IReadOnlyList<string> Sections { get; } = ["Server", "Journal", "Tls", "Admin"];
 
     /// <summary>Every key, in the order of the properties (<c>Server:Port</c> first).</summary>
     public static IReadOnlyList<string> All { get; } = [.. Kinds.Keys];

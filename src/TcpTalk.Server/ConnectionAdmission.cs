@@ -12,15 +12,13 @@ namespace TcpTalk.Server;
 /// </summary>
 internal sealed class ConnectionAdmission
 {
-    private readonly TalkServerOptions _options;
-    private readonly ConcurrentDictionary<IPAddress, int>? _perAddress;
+    // Always counted, so that a reload that sets a per-address limit counts the connections already open.
+    private readonly ConcurrentDictionary<IPAddress, int> _perAddress = new();
     private readonly OncePerSecond _refusalLog;
     private long _rejected;
 
     public ConnectionAdmission(TalkServerOptions options)
     {
-        _options = options;
-        _perAddress = options.MaxConnectionsPerAddress > 0 ? new ConcurrentDictionary<IPAddress, int>() : null;
         _refusalLog = new OncePerSecond(options.TimeProvider);
     }
 
@@ -29,22 +27,23 @@ internal sealed class ConnectionAdmission
 
     /// <summary>
     /// Why <paramref name="info"/> may not be served, or null; <paramref name="open"/> is the number of connections
-    /// being served. A null answer reserves a per-address slot, which <see cref="Release"/> gives back. A unix-socket
-    /// peer has no IP address: allow/deny and the per-address limit do not apply to it (the socket file's mode is its
-    /// access control); <see cref="TalkServerOptions.MaxConnections"/> does.
+    /// being served, <paramref name="options"/> the options current at its accept. A null answer reserves a
+    /// per-address slot, which <see cref="Release"/> gives back. A unix-socket peer has no IP address: allow/deny and
+    /// the per-address limit do not apply to it (the socket file's mode is its access control);
+    /// <see cref="TalkServerOptions.MaxConnections"/> does.
     /// </summary>
-    public ConnectionRefusal? Check(ConnectionInfo info, int open) => info.IsUnixSocket
-        ? CheckCapacity(open)
-        : CheckAccess(info.RemoteAddress) ?? CheckCapacity(open) ?? ReserveAddressSlot(info.RemoteAddress);
+    public ConnectionRefusal? Check(ConnectionInfo info, int open, TalkServerOptions options) => info.IsUnixSocket
+        ? CheckCapacity(open, options)
+        : CheckAccess(info.RemoteAddress, options) ?? CheckCapacity(open, options) ?? ReserveAddressSlot(info.RemoteAddress, options);
 
     /// <summary>
     /// The part of <see cref="Check"/> that does not depend on who the client is: <see cref="TalkServerOptions.MaxConnections"/>.
     /// A connection from a trusted proxy is checked with this at accept, and with <see cref="CheckClient"/> once its
     /// PROXY header has named the client.
     /// </summary>
-    public ConnectionRefusal? CheckCapacity(int open)
+    public static ConnectionRefusal? CheckCapacity(int open, TalkServerOptions options)
     {
-        int max = _options.MaxConnections;
+        int max = options.MaxConnections;
         return max > 0 && open >= max
             ? new($"server busy: {max} connections open (the limit); try again later", Silent: false, "max_connections")
             : null;
@@ -54,18 +53,18 @@ internal sealed class ConnectionAdmission
     /// The part of <see cref="Check"/> about the client: allow/deny, then its per-address slot (reserved on a null
     /// answer, like <see cref="Check"/>).
     /// </summary>
-    public ConnectionRefusal? CheckClient(ConnectionInfo info) => info.IsUnixSocket
+    public ConnectionRefusal? CheckClient(ConnectionInfo info, TalkServerOptions options) => info.IsUnixSocket
         ? null
-        : CheckAccess(info.RemoteAddress) ?? ReserveAddressSlot(info.RemoteAddress);
+        : CheckAccess(info.RemoteAddress, options) ?? ReserveAddressSlot(info.RemoteAddress, options);
 
-    private ConnectionRefusal? CheckAccess(IPAddress address)
+    private static ConnectionRefusal? CheckAccess(IPAddress address, TalkServerOptions options)
     {
-        if (_options.Deny.Count > 0 && _options.Deny.Any(n => n.Contains(address)))
+        if (options.Deny.Count > 0 && options.Deny.Any(n => n.Contains(address)))
         {
             return ConnectionRefusal.Denied;
         }
 
-        if (_options.Allow.Count > 0 && !_options.Allow.Any(n => n.Contains(address)))
+        if (options.Allow.Count > 0 && !options.Allow.Any(n => n.Contains(address)))
         {
             return ConnectionRefusal.NotAllowed;
         }
@@ -73,32 +72,30 @@ internal sealed class ConnectionAdmission
         return null;
     }
 
-    private ConnectionRefusal? ReserveAddressSlot(IPAddress address)
+    private ConnectionRefusal? ReserveAddressSlot(IPAddress address, TalkServerOptions options)
     {
-        if (_perAddress is not null)
+        int limit = options.MaxConnectionsPerAddress;
+        if (_perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit && limit > 0)
         {
-            int limit = _options.MaxConnectionsPerAddress;
-            if (_perAddress.AddOrUpdate(address, 1, static (_, n) => n + 1) > limit)
-            {
-                _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
-                return new($"too many connections from {address}: {limit} open (the limit)", Silent: false, "max_connections_per_address");
-            }
+            _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
+            return new($"too many connections from {address}: {limit} open (the limit)", Silent: false, "max_connections_per_address");
         }
 
         return null;
     }
 
-    /// <summary>Gives back the per-address slot of a served connection that closed.</summary>
+    /// <summary>Gives back the per-address slot of a served connection that closed (a unix-socket peer holds none).</summary>
     public void Release(ConnectionInfo info)
     {
-        var address = info.RemoteAddress;
-        if (_perAddress is not null && !info.IsUnixSocket)
+        if (info.IsUnixSocket)
         {
-            _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
-            _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+            return;
         }
-    }
 
+        var address = info.RemoteAddress;
+        _perAddress.AddOrUpdate(address, 0, static (_, n) => n - 1);
+        _perAddress.TryRemove(new KeyValuePair<IPAddress, int>(address, 0));
+    }
 
     /// <summary>
     /// Closes a refused connection at once: with one error line when it is a limit (so the client knows to retry),

@@ -6,12 +6,16 @@ using TcpTalk.Protocol;
 namespace TcpTalk.Server;
 
 /// <summary>
-/// What every connection of one server shares, made once at construction: all that a <see cref="ConnectionHandler"/>
-/// may know of its server. The handler sees no other server state.
+/// What the connections of one server share, made at construction and again at each
+/// <see cref="TalkServer.Reconfigure"/> (a connection keeps the one it was accepted with): all that a
+/// <see cref="ConnectionHandler"/> may know of its server. The handler sees no other server state.
 /// </summary>
 internal sealed class ConnectionContext
 {
     public required ILogger Logger { get; init; }
+
+    /// <summary>The options this connection was accepted under (its timeouts); a reload gives later connections others.</summary>
+    public required TalkServerOptions Options { get; init; }
 
     public required MessageFramer Framer { get; init; }
 

@@ -73,9 +73,10 @@ internal sealed class ConnectionHandler
     /// Called by the server's sweep: closes the connection when one of its timeouts has passed. Returns the reason,
     /// or null when the connection is within its limits.
     /// </summary>
-    public string? CheckTimeouts(long now, TimeSpan idle, TimeSpan message, TimeSpan write)
+    public string? CheckTimeouts(long now)
     {
-        string? reason = _deadlines.TryExpire(now, _context.TimeProvider, idle, message, write, out bool sendBlocked);
+        var options = _context.Options;
+        string? reason = _deadlines.TryExpire(now, _context.TimeProvider, options.IdleTimeout, options.MessageTimeout, options.WriteTimeout, out bool sendBlocked);
         if (reason is null)
         {
             return null;
@@ -250,7 +251,7 @@ internal sealed class ConnectionHandler
         }
 
         var info = Info;
-        if (_context.Admission.CheckClient(info) is { } refusal)
+        if (_context.Admission.CheckClient(info, _context.Options) is { } refusal)
         {
             _context.Admission.Refuse(_socket, info, refusal, _context);
             return false;

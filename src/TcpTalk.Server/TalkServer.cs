@@ -24,8 +24,14 @@ public sealed class TalkServer : IAsyncDisposable
     // journal and sink cancelled, so only one that ignores its token is still running by then.
     private static readonly TimeSpan s_abortGrace = TimeSpan.FromSeconds(2);
 
-    private readonly TalkServerOptions _options;
-    private readonly ConnectionContext _context;
+    // Swapped whole by Reconfigure: a new connection takes the context current at its accept, an open one keeps its own.
+    private volatile TalkServerOptions _options;
+    private volatile ConnectionContext _context;
+    private readonly ServerMetrics _metrics;
+    private readonly OncePerSecond _tlsFailures;
+    private readonly IMessageSink _sink;
+    private readonly ILogger _logger;
+    private readonly Lock _reconfiguring = new();
     private readonly ConnectionRegistry _connections = new();
     private readonly ConnectionAdmission _admission;
     private readonly CancellationTokenSource _stopping = new();
@@ -47,27 +53,12 @@ public sealed class TalkServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(sink);
         options.Validate();
         _options = options;
+        _sink = sink;
+        _logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpTalk.Server");
+        _metrics = new ServerMetrics(options.MeterFactory);
+        _tlsFailures = new OncePerSecond(options.TimeProvider);
         _admission = new ConnectionAdmission(options);
-        var metrics = new ServerMetrics(options.MeterFactory);
-        _context = new ConnectionContext
-        {
-            Logger = (loggerFactory ?? NullLoggerFactory.Instance).CreateLogger("TcpTalk.Server"),
-            Framer = new MessageFramer(options.Framing, options.MaxMessageBytes),
-            Greeting = GreetingTemplate.Parse(options.Greeting, options.Encoding),
-            TimeProvider = options.TimeProvider,
-            Metrics = metrics,
-            Tls = options.Tls is { } tls ? new TlsTransport.Settings(tls) : null,
-            Encoding = options.Encoding,
-            Journal = options.Journal,
-            Sink = sink,
-            Acknowledge = options.Acknowledge,
-            Stopping = _stopping.Token,
-            Aborting = _aborting.Token,
-            TlsFailures = new OncePerSecond(options.TimeProvider),
-            ProxyHeaders = ProxyHeaderReader.For(options, metrics),
-            Admission = _admission,
-            Closed = OnConnectionClosed,
-        };
+        _context = CreateContext(options);
     }
 
     /// <summary>The IP endpoints actually bound or inherited (with OS-chosen ports filled in), after <see cref="StartAsync"/>.</summary>
@@ -91,7 +82,10 @@ public sealed class TalkServer : IAsyncDisposable
     /// </summary>
     public long RejectedConnections => _admission.Rejected;
 
-    private ILogger Logger => _context.Logger;
+    private ILogger Logger => _logger;
+
+    /// <summary>The options new connections are served with: those given to the constructor, or to the last <see cref="Reconfigure"/>.</summary>
+    public TalkServerOptions Options => _options;
 
     private ServerState State => (ServerState)Volatile.Read(ref _state);
 
@@ -139,13 +133,88 @@ public sealed class TalkServer : IAsyncDisposable
             _acceptLoops.Add(AcceptLoopAsync(listener));
         }
 
-        if (_options.IdleTimeout > TimeSpan.Zero || _options.MessageTimeout > TimeSpan.Zero || _options.WriteTimeout > TimeSpan.Zero)
+        lock (_reconfiguring)
         {
-            var period = TimeSpan.FromSeconds(1);
-            _sweep = _options.TimeProvider.CreateTimer(static state => ((TalkServer)state!).Sweep(), this, period, period);
+            if (NeedsSweep(_options))
+            {
+                _sweep = StartSweep();
+            }
         }
 
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Serves every connection accepted from now on with <paramref name="options"/>: access control, limits, timeouts,
+    /// greeting, message size, TLS certificate, and whatever else <see cref="TalkServerOptions"/> holds that is read per
+    /// connection. Connections already open keep the options they were accepted with. What the listeners were bound
+    /// with cannot change while they are open: <see cref="TalkServerOptions.Port"/>, <see cref="TalkServerOptions.Listen"/>,
+    /// <see cref="TalkServerOptions.ListenBacklog"/> and the keepalive settings, and neither can
+    /// <see cref="TalkServerOptions.Framing"/>, <see cref="TalkServerOptions.Journal"/>,
+    /// <see cref="TalkServerOptions.Acknowledge"/>, <see cref="TalkServerOptions.MeterFactory"/> or
+    /// <see cref="TalkServerOptions.TimeProvider"/>: give the current values (<see cref="RestartOnlyChanges"/> names those that differ).
+    /// </summary>
+    /// <exception cref="ArgumentException">An option is out of range, or one of those that cannot change differs; the message names it.</exception>
+    public void Reconfigure(TalkServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        lock (_reconfiguring)
+        {
+            if (RestartOnlyChanges(options) is [var first, ..])
+            {
+                throw new ArgumentException($"{first} cannot change while the server runs (restart it)");
+            }
+
+            var context = CreateContext(options);
+            _options = options;
+            _context = context;
+            if (_sweep is null && State == ServerState.Started && NeedsSweep(options))
+            {
+                _sweep = StartSweep();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The properties of <paramref name="options"/> that differ from the current ones and cannot change while the
+    /// server runs (see <see cref="Reconfigure"/>), in declaration order; empty when it may be applied.
+    /// </summary>
+    public IReadOnlyList<string> RestartOnlyChanges(TalkServerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return RestartOnlyOptions.Differences(_options, options);
+    }
+
+    /// <summary>What the connections accepted under <paramref name="options"/> share; the counters, tokens and log are the server's.</summary>
+    private ConnectionContext CreateContext(TalkServerOptions options) => new()
+    {
+        Logger = _logger,
+        Options = options,
+        Framer = new MessageFramer(options.Framing, options.MaxMessageBytes),
+        Greeting = GreetingTemplate.Parse(options.Greeting, options.Encoding),
+        TimeProvider = options.TimeProvider,
+        Metrics = _metrics,
+        Tls = options.Tls is { } tls ? new TlsTransport.Settings(tls) : null,
+        Encoding = options.Encoding,
+        Journal = options.Journal,
+        Sink = _sink,
+        Acknowledge = options.Acknowledge,
+        Stopping = _stopping.Token,
+        Aborting = _aborting.Token,
+        TlsFailures = _tlsFailures,
+        ProxyHeaders = ProxyHeaderReader.For(options, _metrics),
+        Admission = _admission,
+        Closed = OnConnectionClosed,
+    };
+
+    private static bool NeedsSweep(TalkServerOptions options) =>
+        options.IdleTimeout > TimeSpan.Zero || options.MessageTimeout > TimeSpan.Zero || options.WriteTimeout > TimeSpan.Zero;
+
+    private ITimer StartSweep()
+    {
+        var period = TimeSpan.FromSeconds(1);
+        return _options.TimeProvider.CreateTimer(static state => ((TalkServer)state!).Sweep(), this, period, period);
     }
 
     /// <summary>
@@ -184,7 +253,11 @@ public sealed class TalkServer : IAsyncDisposable
         }
 
         ServerLog.Stopping(Logger, _options.ShutdownTimeout, _connections.Count);
-        _sweep?.Dispose();
+        lock (_reconfiguring)
+        {
+            _sweep?.Dispose();
+        }
+
         foreach (var listener in _listeners)
         {
             listener.Dispose();
@@ -295,7 +368,8 @@ public sealed class TalkServer : IAsyncDisposable
     private void Admit(Socket socket, BoundListener listener)
     {
         long id = Interlocked.Increment(ref _nextConnectionId);
-        _context.Metrics.Accepted();
+        var context = _context; // one snapshot for this connection, whatever a reload does meanwhile
+        context.Metrics.Accepted();
         ConnectionInfo info;
         try
         {
@@ -309,14 +383,14 @@ public sealed class TalkServer : IAsyncDisposable
 
         // A trusted proxy's connection names its client only in its PROXY header: until the handler has read it, only
         // the limit that does not depend on the client applies (allow/deny and the per-address slot come after).
-        bool proxied = !info.IsUnixSocket && _context.ProxyHeaders?.Trusts(info.RemoteAddress) == true;
-        if ((proxied ? _admission.CheckCapacity(_connections.Count) : _admission.Check(info, _connections.Count)) is { } refusal)
+        bool proxied = !info.IsUnixSocket && context.ProxyHeaders?.Trusts(info.RemoteAddress) == true;
+        if ((proxied ? ConnectionAdmission.CheckCapacity(_connections.Count, context.Options) : _admission.Check(info, _connections.Count, context.Options)) is { } refusal)
         {
-            _admission.Refuse(socket, info, refusal, _context);
+            _admission.Refuse(socket, info, refusal, context);
             return;
         }
 
-        var handler = new ConnectionHandler(_context, socket, info, awaitsProxyHeader: proxied);
+        var handler = new ConnectionHandler(context, socket, info, awaitsProxyHeader: proxied);
         _connections.Add(handler);
         if (_stopping.IsCancellationRequested)
         {
@@ -333,7 +407,7 @@ public sealed class TalkServer : IAsyncDisposable
         long now = _options.TimeProvider.GetTimestamp();
         foreach (var handler in _connections.Handlers)
         {
-            string? expired = handler.CheckTimeouts(now, _options.IdleTimeout, _options.MessageTimeout, _options.WriteTimeout);
+            string? expired = handler.CheckTimeouts(now); // each with the timeouts it was accepted with
             if (expired is not null)
             {
                 ServerLog.ConnectionTimedOut(Logger, handler.Info.Id, handler.Info.Remote, expired);

@@ -113,7 +113,7 @@ public sealed class JournalDiskFullTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>Writes zeros to a new file until the file system is full, then gives <paramref name="headroom"/> bytes back.</summary>
-    private static void Fill(string path, long headroom)
+    internal static void Fill(string path, long headroom)
     {
         using SafeFileHandle file = File.OpenHandle(path, FileMode.CreateNew, FileAccess.Write);
         byte[] chunk = new byte[64 * 1024];

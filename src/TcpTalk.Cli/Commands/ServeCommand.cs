@@ -125,6 +125,11 @@ internal static class ServeCommand
             HelpName = "file",
         };
         var tlsHandshakeTimeout = Duration("--tls-handshake-timeout", "Close a connection that has not completed the TLS handshake this long after connecting (0 = never)", defaults.Tls.HandshakeTimeout);
+        var adminListen = new Option<string>("--admin-listen")
+        {
+            Description = Defaults("Serve GET /metrics (Prometheus), /healthz and /readyz on ADDR:PORT, e.g. 127.0.0.1:9464 (no authentication: loopback or a management network)", "off"),
+            HelpName = "addr:port",
+        };
         var output = new Option<string>("--output")
         {
             Description = Defaults("How received messages are printed on stdout: text (one line each) or json (JSON Lines, the fields of 'messages --json')", "text"),
@@ -181,6 +186,7 @@ internal static class ServeCommand
             new(tlsKey, "Tls:Key"),
             new(tlsClientCa, "Tls:ClientCa"),
             new(tlsHandshakeTimeout, "Tls:HandshakeTimeout"),
+            new(adminListen, "Admin:Listen"),
             new(common.Verbose, "Logging:LogLevel:Default", IfTrue: "Debug"),
         ];
 

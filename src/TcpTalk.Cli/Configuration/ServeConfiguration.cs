@@ -44,13 +44,6 @@ internal sealed class ServeConfiguration : ISettingNames
     /// <summary>How received messages are printed on stdout (<c>Server:Output</c>, the tool's setting, not the server's).</summary>
     public MessageOutputFormat Output { get; private set; } = MessageOutputFormat.Text;
 
-    /// <summary><c>Logging:LogLevel:Default</c>, parsed.</summary>
-    public LogLevel DefaultLogLevel => LogLevels.TryGetValue("Default", out var level) ? level : LogLevel.Information;
-
-    /// <summary>The <c>Logging:LogLevel</c> entries other than <c>Default</c>: category prefix and minimum level.</summary>
-    public IEnumerable<(string Category, LogLevel Level)> CategoryLogLevels =>
-        LogLevels.Where(p => !p.Key.Equals("Default", StringComparison.OrdinalIgnoreCase)).Select(p => (p.Key, p.Value));
-
     /// <summary><c>Logging:LogLevel</c>: category (or <c>Default</c>) and level, in the order given, <c>Default</c> first.</summary>
     public IReadOnlyDictionary<string, LogLevel> LogLevels { get; private set; } = new Dictionary<string, LogLevel>();
 
@@ -61,16 +54,21 @@ internal sealed class ServeConfiguration : ISettingNames
     /// <exception cref="UserErrorException">A file is not JSON, or a value cannot be used (<see cref="ExitCode.Usage"/>).</exception>
     public static ServeConfiguration Load(ConfigurationInputs inputs)
     {
-        var configuration = new ServeConfiguration(ConfigurationLayers.Merge(inputs), inputs.FlagNames);
+        var configuration = new ServeConfiguration(ConfigurationLayers.Merge(inputs), inputs.FlagNames) { Inputs = inputs };
         configuration.Bind();
         return configuration;
     }
 
+    /// <summary>What was read: a reload reads the same files, environment and flags again (<see cref="ServeConfigurationProvider"/>).</summary>
+    public ConfigurationInputs Inputs { get; private init; } = new([], new Dictionary<string, string>(), [], new Dictionary<string, string>());
+
     /// <summary>
-    /// The merged values of the server's sections without the tool's own keys: what <c>AddTalkServer</c> binds, as
-    /// it would bind an application's configuration section.
+    /// Every merged value but the tool's stdout format (read once, at start): the server's sections, which
+    /// <c>AddTalkServer</c> binds, and <c>Logging</c>, which the logger filters read.
     /// </summary>
-    public IConfiguration ServerConfiguration { get; private set; } = new ConfigurationBuilder().Build();
+    public IEnumerable<KeyValuePair<string, string?>> HostValues() => _effective
+        .Where(p => !p.Key.Equals(OutputKey, StringComparison.OrdinalIgnoreCase))
+        .Select(p => new KeyValuePair<string, string?>(p.Key, p.Value.Value));
 
     /// <summary>Where a setting's value came from: <c>default</c>, the file, the environment variable or the flag.</summary>
     public string SourceOf(string key) => TryGet(key, out var entry) ? entry.Source : "default";
@@ -138,9 +136,6 @@ internal sealed class ServeConfiguration : ISettingNames
 
         var values = new ConfigurationBuilder().AddInMemoryCollection(_effective.Select(p => new KeyValuePair<string, string?>(p.Key, p.Value.Value))).Build();
         Settings = TalkServerSettings.Bind(values, applicationKeys: [OutputKey]);
-        ServerConfiguration = new ConfigurationBuilder().AddInMemoryCollection(_effective
-            .Where(p => !p.Key.Equals(OutputKey, StringComparison.OrdinalIgnoreCase) && !p.Key.StartsWith("Logging:", StringComparison.OrdinalIgnoreCase))
-            .Select(p => new KeyValuePair<string, string?>(p.Key, p.Value.Value))).Build();
         if (Settings.FindProblems(this) is [var problem, ..])
         {
             throw Error(problem.Key, problem.Problem);

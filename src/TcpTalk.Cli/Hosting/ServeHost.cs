@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Hosting.Systemd;
@@ -15,7 +16,8 @@ namespace TcpTalk.Cli.Hosting;
 /// <summary>
 /// Runs <c>serve</c> on the .NET Generic Host as any application embedding TcpTalk.Hosting would: a lean host (no
 /// default sources or providers) with <c>AddTalkServer</c> bound from the tool's layered configuration, the service
-/// manager integration, and the stdout writer as the message sink. Interactively it logs one line per event on
+/// manager integration, reloads on SIGHUP and on a change of the configuration file (<c>AddTalkServerReload</c>),
+/// and the stdout writer as the message sink. Interactively it logs one line per event on
 /// stderr; under systemd in the journal's format. stdout carries messages only.
 /// </summary>
 internal static class ServeHost
@@ -23,7 +25,10 @@ internal static class ServeHost
     public static async Task<int> RunAsync(ServeConfiguration configuration, CancellationToken shutdown)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings { ApplicationName = "tcptalk" });
-        ConfigureLogging(builder.Logging, configuration);
+        // One reloadable root for the server's settings and the log levels: SIGHUP and a change of the file read the
+        // same layers again (a flag still wins), and both the server and the logger filters follow.
+        var values = ServeConfigurationProvider.Build(configuration);
+        ConfigureLogging(builder.Logging, values);
         builder.Services.AddTalkServerServiceManagers("TcpTalk");
         if (!WindowsServiceHelpers.IsWindowsService())
         {
@@ -43,7 +48,14 @@ internal static class ServeHost
             LoggerFactory = services.GetRequiredService<ILoggerFactory>(),
             MeterFactory = services.GetService<IMeterFactory>(),
         }));
-        builder.Services.AddTalkServer(configuration.ServerConfiguration);
+        builder.Services.AddTalkServer(values);
+        builder.Services.AddTalkServerReload(o =>
+        {
+            foreach (string file in configuration.Inputs.Files)
+            {
+                o.ConfigurationFiles.Add(file);
+            }
+        });
         // The server bounds its own stop with ShutdownTimeout, and systemd's TimeoutStopSec is the backstop.
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = Timeout.InfiniteTimeSpan);
 
@@ -73,13 +85,11 @@ internal static class ServeHost
         }
     }
 
-    private static void ConfigureLogging(ILoggingBuilder logging, ServeConfiguration configuration)
+    private static void ConfigureLogging(ILoggingBuilder logging, IConfiguration values)
     {
-        logging.SetMinimumLevel(configuration.DefaultLogLevel);
-        foreach (var (category, level) in configuration.CategoryLogLevels)
-        {
-            logging.AddFilter(category, level);
-        }
+        // Logging:LogLevel:Default and per category, followed at each reload (ServeConfiguration has checked the levels).
+        logging.SetMinimumLevel(LogLevel.Information);
+        logging.AddConfiguration(values.GetSection("Logging"));
 
         // The host's own events: a failed start is reported once, as one line, by the command.
         logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);

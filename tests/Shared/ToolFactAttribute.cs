@@ -1,4 +1,4 @@
-namespace TcpTalk.Admin.Tests;
+namespace TcpTalk.TestSupport;
 
 /// <summary>A fact that needs executables on PATH (Debian's prometheus package: promtool, prometheus); skipped, naming them, when absent.</summary>
 [AttributeUsage(AttributeTargets.Method)]
