@@ -51,7 +51,13 @@ fi
 
 say() { echo "run.sh: $*" >&2; }
 die() { echo "run.sh: $*" >&2; exit 1; }
-alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A PID file's process runs (a killed one not yet reaped by its new parent is a zombie: not running).
+alive() {
+    [ -f "$1" ] || return 1
+    local pid
+    pid=$(head -1 "$1")
+    kill -0 "$pid" 2>/dev/null && ! grep -q '^[0-9]* ([^)]*) Z' "/proc/$pid/stat" 2>/dev/null
+}
 
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1 || true)
 as_postgres() {
@@ -166,8 +172,8 @@ stop_all() {
             local pid
             pid=$(cat "$STATE/$f")
             kill -TERM "$pid"
-            for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-            kill -0 "$pid" 2>/dev/null && kill -KILL "$pid"
+            for _ in $(seq 100); do alive "$STATE/$f" || break; sleep 0.1; done
+            alive "$STATE/$f" && kill -KILL "$pid"
             say "stopped ${f%%.*} (pid $pid)"
         fi
         rm -f "$STATE/$f"
@@ -184,7 +190,7 @@ status() {
         local name=${f%%.pid*} pid
         name=${name%%/postmaster}
         if [ -f "$STATE/$f" ]; then pid=$(head -1 "$STATE/$f"); else pid=; fi
-        if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then echo "$name: runs (pid $pid)"; else echo "$name: not running"; fi
+        if [ -n "$pid" ] && alive "$STATE/$f"; then echo "$name: runs (pid $pid)"; else echo "$name: not running"; fi
     done
 }
 
