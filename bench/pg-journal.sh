@@ -18,8 +18,8 @@ case "${1:-}" in library|serve|all) what=$1; shift ;; esac
 out=${TMPDIR:-/tmp}/tcptalk-pg-bench
 dotnet build bench/TcpTalk.Journal.Postgres.Bench -c Release -o "$out" -nologo -clp:ErrorsOnly >/dev/null
 if [ "$what" != library ]; then
-    cli=${TMPDIR:-/tmp}/tcptalk-pg-bench-cli
-    dotnet build src/TcpTalk.Cli -c Release -o "$cli" -nologo -clp:ErrorsOnly >/dev/null
+    dotnet build src/TcpTalk.Cli -c Release -nologo -clp:ErrorsOnly >/dev/null
+    cli=$PWD/src/TcpTalk.Cli/bin/Release/net10.0
 fi
 echo "uptime: $(uptime)"
 if [ "$what" != serve ]; then
