@@ -109,7 +109,10 @@ start_postgres() {
         cp "$HERE/postgresql-primary.conf" "$STATE/primary/tcptalk-primary.conf"
         printf "include 'tcptalk-primary.conf'\nport = %s\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '%s'\n" \
             "$PG_PORT" "$STATE" >>"$STATE/primary/postgresql.conf"
-        grep -v '^\s*#' "$HERE/pg_hba.conf" | grep -v '^\s*$' >"$STATE/primary/pg_hba.conf"
+        # The superuser over the socket: peer as root (PostgreSQL runs as postgres); as another user, whose name is
+        # not postgres, trust on a socket in a state folder only that user can enter.
+        if [ "$(id -u)" = 0 ]; then hba_local=peer; else hba_local=trust; chmod 0700 "$STATE"; fi
+        grep -v '^\s*#' "$HERE/pg_hba.conf" | grep -v '^\s*$' | sed "s/peer\$/$hba_local/" >"$STATE/primary/pg_hba.conf"
         [ "$(id -u)" = 0 ] && chown postgres:postgres "$STATE/primary/"*.conf
         pg pg_ctl -D "$STATE/primary" -l "$STATE/primary.log" -w -t 60 start >/dev/null
         psql_at "$PG_PORT" "CREATE ROLE tcptalk LOGIN PASSWORD '$pw'; CREATE ROLE replicator LOGIN REPLICATION PASSWORD '$pw'; GRANT pg_monitor TO tcptalk"
@@ -239,7 +242,7 @@ TcpTalk cluster running (state folder $STATE):
   journal URI    $JOURNAL   (password in $STATE/pgpass)
 Send:    $TCPTALK_CMD send --ack 127.0.0.1:$PORT "hello cluster"
 Read:    PGPASSFILE=$STATE/pgpass $TCPTALK_CMD messages --journal '$JOURNAL' [--follow]
-SQL:     psql -h $STATE -p $PG_PORT -U postgres -d tcptalk -c 'SELECT id, node_name, client_address FROM tcptalk.messages ORDER BY id DESC LIMIT 5'
+SQL:     $([ "$(id -u)" = 0 ] && echo "runuser -u postgres -- ")psql -h $STATE -p $PG_PORT -U postgres -d tcptalk -c 'SELECT id, node_name, client_address FROM tcptalk.messages ORDER BY id DESC LIMIT 5'
 Faults:  kill -KILL \$(cat $STATE/node2.pid); $0 --state $STATE --start-node 2      (a node)
          $0 --state $STATE --failover                                              (primary down, standby promoted)
 Stop:    $0 --state $STATE --stop        (--clean also removes the state folder)
