@@ -18,10 +18,14 @@ int appenders = (int)Arg("--appenders", 64);
 int size = (int)Arg("--size", 64);
 int nodes = (int)Arg("--nodes", 1); // journal instances (nodes) sharing the appenders and the id counter
 int perAppend = (int)Arg("--batch", 100); // messages per append: one read of a streaming client
+// --serve DLL: whole nodes instead (tcptalk serve processes loaded by tcptalk bench --mode stream, --appenders connections)
+string? serveDll = Array.IndexOf(args, "--serve") is int s && s >= 0 && s + 1 < args.Length ? args[s + 1] : null;
 
 await using var cluster = await PostgresCluster.StartAsync(standby);
 Console.WriteLine($"PostgreSQL cluster: primary :{cluster.PrimaryPort}{(standby ? $", synchronous standby :{cluster.StandbyPort}" : ", no standby")}; " +
-                  $"{nodes} node(s), {appenders} appenders x {perAppend} message(s) of {size} bytes per append, {seconds} s a round, {rounds} rounds; load {File.ReadAllText("/proc/loadavg").Trim()}");
+                  (serveDll is null ? $"{nodes} journal instance(s) in this process, {appenders} appenders x {perAppend} message(s) of {size} bytes per append"
+                      : $"{nodes} tcptalk serve node(s), tcptalk bench --mode stream with {appenders} connections in all, messages of {size} bytes") +
+                  $", {seconds} s a round, {rounds} rounds; load {File.ReadAllText("/proc/loadavg").Trim()}");
 var payload = Encoding.ASCII.GetBytes(new string('x', size));
 var journalRates = new List<double>();
 var copyRates = new List<double>();
@@ -29,14 +33,15 @@ var narrowRates = new List<double>();
 for (int round = 1; round <= rounds; round++)
 {
     string schema = "bench_" + round.ToString(inv);
-    var (stored, journalRate) = await JournalRoundAsync(schema);
+    var (stored, journalRate) = serveDll is null ? await JournalRoundAsync(schema)
+        : await StreamThroughput.MeasureAsync(cluster, serveDll, schema, nodes, appenders, seconds, size);
     double copyRate = await RawCopyAsync(schema, stored, narrow: false);
-    double narrowRate = await RawCopyAsync(schema, stored, narrow: true);
+    double narrowRate = serveDll is null ? await RawCopyAsync(schema, stored, narrow: true) : double.NaN; // the layout question is settled
     journalRates.Add(journalRate);
     copyRates.Add(copyRate);
     narrowRates.Add(narrowRate);
     var bytes = (long)(await cluster.ScalarAsync(cluster.PrimaryPort, $"SELECT pg_relation_size('{schema}.messages')"))!;
-    var narrowBytes = (long)(await cluster.ScalarAsync(cluster.PrimaryPort, $"SELECT pg_relation_size('{schema}.narrow')"))!;
+    var narrowBytes = serveDll is null ? (long)(await cluster.ScalarAsync(cluster.PrimaryPort, $"SELECT pg_relation_size('{schema}.narrow')"))! : 0L;
     Console.WriteLine(string.Create(inv, $"round {round}: journal {journalRate:F0} msg/s ({stored} stored), raw COPY {copyRate:F0} rows/s, raw COPY narrow rows {narrowRate:F0} rows/s; heap {bytes / (double)stored:F0} B/row wide, {narrowBytes / (double)stored:F0} B/row narrow"));
 }
 

@@ -78,7 +78,7 @@ public sealed class PostgresJournalReader : IJournalReader
             await dataSource.DisposeAsync().ConfigureAwait(false);
             if (e is NpgsqlException or TimeoutException)
             {
-                throw new JournalUnavailableException($"journal {reader.Uri} cannot be read: {PostgresErrors.Describe(e)}", e);
+                throw new JournalUnavailableException($"journal {reader.Uri} cannot be read: {PostgresErrors.Describe(e, parsed.Hosts)}", e);
             }
 
             throw;

@@ -46,6 +46,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
     private readonly Lock _disposeGate = new();
     private readonly PostgresJournalHooks _hooks;
     private readonly string _uri;
+    private readonly IReadOnlyList<PostgresHost> _hosts;
     private readonly string _schema;
     private readonly string _node;
     private readonly GroupCopier _copier;
@@ -67,6 +68,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
     private PostgresMessageJournal(PostgresJournalUri uri, string schema, PostgresJournalOptions options, ILogger logger, PostgresJournalHooks? hooks)
     {
         _uri = uri.ToString();
+        _hosts = uri.Hosts;
         _schema = schema;
         _options = options;
         _logger = logger;
@@ -149,7 +151,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
             await journal._dataSource.DisposeAsync().ConfigureAwait(false);
             if (e is NpgsqlException or TimeoutException)
             {
-                throw new JournalUnavailableException($"journal {journal._uri} cannot be opened: {PostgresErrors.Describe(e)}", e);
+                throw new JournalUnavailableException($"journal {journal._uri} cannot be opened: {PostgresErrors.Describe(e, journal._hosts)}", e);
             }
 
             throw;
@@ -371,7 +373,7 @@ public sealed class PostgresMessageJournal : IMessageJournal
         _healthy = false;
         Interlocked.Increment(ref _failedCommits);
         Interlocked.Increment(ref _failuresSinceHealthy);
-        string reason = PostgresErrors.Describe(error);
+        string reason = PostgresErrors.Describe(error, _hosts);
         // The probe stores as many random (incompressible) bytes as this group held, up to 1 MiB, so that it
         // succeeds only once the group would fit: a tiny probe row fits a page a full disk still has room in.
         _probePayload = new byte[(int)Math.Min(GroupCopier.TotalBytes(group), 1 << 20)];

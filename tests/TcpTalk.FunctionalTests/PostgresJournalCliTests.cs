@@ -102,7 +102,39 @@ public sealed class PostgresJournalCliTests
         Assert.Equal(11, code);
         Assert.Empty(stdout);
         var line = Assert.Single(stderr);
-        Assert.StartsWith("tcptalk: journal postgres://nobody@127.0.0.1:", line, StringComparison.Ordinal);
+        Assert.Equal($"tcptalk: journal postgres://nobody@127.0.0.1:{port}/none?schema=tcptalk cannot be read: cannot connect to 127.0.0.1:{port} (connection refused)", line);
+    }
+
+    [PostgresCliFact]
+    public async Task AnUnreachableDatabaseIsNamedHostByHostWithEachReason()
+    {
+        int refused = PortOfNobody();
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0); // accepts, never answers
+        silent.Start();
+        int mute = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        string uri = $"postgres://nobody@127.0.0.1:{mute},127.0.0.1:{refused}/none?connect_timeout=1";
+
+        var (code, _, stderr) = await Tcptalk.RunAsync(["messages", "--journal", uri]);
+        Assert.Equal(11, code);
+        Assert.Equal($"tcptalk: journal postgres://nobody@127.0.0.1:{mute},127.0.0.1:{refused}/none?schema=tcptalk cannot be read: " +
+                     $"cannot connect to 127.0.0.1:{mute} (timed out), 127.0.0.1:{refused} (connection refused)", Assert.Single(stderr));
+
+        await using var server = Tcptalk.Start(["serve", "--listen", "127.0.0.1:0", "--ack", "--journal", uri]);
+        Assert.Equal(11, await server.WaitForExitAsync());
+        Assert.EndsWith($"cannot be opened: cannot connect to 127.0.0.1:{mute} (timed out), 127.0.0.1:{refused} (connection refused)",
+            Assert.Single(server.Stderr, l => l.StartsWith("tcptalk: ", StringComparison.Ordinal)), StringComparison.Ordinal);
+    }
+
+    [PostgresCliFact]
+    public async Task AWrongPasswordIsReportedAsAuthenticationFailedWithTheHost()
+    {
+        await using var cluster = await PostgresCluster.StartAsync(standby: false);
+        string uri = $"postgres://postgres:wrong@127.0.0.1:{cluster.PrimaryPort}/postgres";
+
+        var (code, _, stderr) = await Tcptalk.RunAsync(["messages", "--journal", uri]);
+        Assert.Equal(11, code);
+        Assert.Equal($"tcptalk: journal postgres://postgres@127.0.0.1:{cluster.PrimaryPort}/postgres?schema=tcptalk cannot be read: cannot connect to " +
+                     $"127.0.0.1:{cluster.PrimaryPort} (authentication failed: password authentication failed for user \"postgres\" (SQLSTATE 28P01))", Assert.Single(stderr));
     }
 
     private static int PortOfNobody()
