@@ -59,7 +59,7 @@ internal static class SpoolSend
         var sender = new ReconnectingSender(server.Host, server.Port, spool, options);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancel);
         var run = sender.RunAsync(stop.Token);
-        var feed = FeedAsync(sender, messages, lines, options.Client, stop.Token);
+        var feed = FeedAsync(sender, messages, lines, options.Client, options.MaxSpoolBytes, stop.Token);
         if (await Task.WhenAny(run, feed).ConfigureAwait(false) == run)
         {
             await stop.CancelAsync().ConfigureAwait(false);
@@ -82,7 +82,8 @@ internal static class SpoolSend
     }
 
     /// <summary>Appends the arguments, or stdin's lines as they come, in batches; then says no more come.</summary>
-    private static async Task FeedAsync(ReconnectingSender sender, string[] messages, TextReader? lines, TalkClientOptions options, CancellationToken cancel)
+    private static async Task FeedAsync(ReconnectingSender sender, string[] messages, TextReader? lines, TalkClientOptions options, long maxSpoolBytes,
+        CancellationToken cancel)
     {
         if (lines is null)
         {
@@ -98,14 +99,30 @@ internal static class SpoolSend
 
         var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
         var read = Channel.CreateBounded<byte[]>(new BoundedChannelOptions(ReadAhead) { SingleReader = true, SingleWriter = true });
-        var reading = ReadLinesAsync(lines, framer, options, read.Writer, cancel);
+        // On a thread of its own: Console.In's ReadLineAsync blocks its caller until a line arrives.
+        var reading = Task.Run(() => ReadLinesAsync(lines, framer, options, read.Writer, cancel), cancel);
+        long batchBytes = Math.Min(BatchBytes, maxSpoolBytes); // a batch never passes the limit alone (unless one line does)
+        byte[]? carried = null;
         var pending = new List<ReadOnlyMemory<byte>>(BatchMessages);
-        while (await read.Reader.WaitToReadAsync(cancel).ConfigureAwait(false))
+        while (carried is not null || await read.Reader.WaitToReadAsync(cancel).ConfigureAwait(false))
         {
             // Everything already read goes in one transaction: one fsync for a burst, one per line when they trickle.
             long bytes = 0;
-            while (pending.Count < BatchMessages && bytes < BatchBytes && read.Reader.TryRead(out byte[]? line))
+            if (carried is not null)
             {
+                pending.Add(carried);
+                bytes = carried.Length;
+                carried = null;
+            }
+
+            while (pending.Count < BatchMessages && read.Reader.TryRead(out byte[]? line))
+            {
+                if (pending.Count > 0 && bytes + line.Length > batchBytes)
+                {
+                    carried = line; // the first of the next batch
+                    break;
+                }
+
                 pending.Add(line);
                 bytes += line.Length;
             }
