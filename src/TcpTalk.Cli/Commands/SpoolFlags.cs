@@ -36,12 +36,8 @@ internal sealed class SpoolFlags
     public Option<TimeSpan> MaxDelay { get; } = SendCommand.Positive(CommonOptions.Duration("--retry-max-delay",
         "With --spool: longest wait between two attempts", s_defaults.MaxRetryDelay));
 
-    public Option<TimeSpan?> RetryFor { get; } = new("--retry-for")
-    {
-        Description = "With --spool: give up (with the last failure's exit code) when one outage lasts longer than this; default: retry forever",
-        CustomParser = ParseOptionalDuration,
-        HelpName = "duration",
-    };
+    public Option<TimeSpan> RetryFor { get; } = SendCommand.Positive(CommonOptions.Duration("--retry-for",
+        "With --spool: give up (with the last failure's exit code) when one outage lasts longer than this; default: retry forever"));
 
     public void AddTo(Command command)
     {
@@ -76,7 +72,7 @@ internal sealed class SpoolFlags
             Client = client,
             InitialRetryDelay = initial,
             MaxRetryDelay = max,
-            RetryFor = result.GetValue(RetryFor),
+            RetryFor = result.GetResult(RetryFor) is { Implicit: false } ? result.GetValue(RetryFor) : null,
             MaxSpoolBytes = result.GetValue(MaxBytes),
         };
     }
@@ -93,35 +89,5 @@ internal sealed class SpoolFlags
 
         result.AddError($"--spool-max-bytes must be a positive number of bytes (suffix K, M or G for 1024s), not '{text}'");
         return 0;
-    }
-
-    private static TimeSpan? ParseOptionalDuration(ArgumentResult result)
-    {
-        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
-        if (DurationTextOrError(text, out var value, out string? error))
-        {
-            return value;
-        }
-
-        result.AddError(error!);
-        return null;
-    }
-
-    private static bool DurationTextOrError(string text, out TimeSpan value, out string? error)
-    {
-        error = null;
-        if (!TcpTalk.Protocol.DurationText.TryParse(text, out value))
-        {
-            error = $"'{text}' is not a duration (examples: {TcpTalk.Protocol.DurationText.Examples})";
-            return false;
-        }
-
-        if (value <= TimeSpan.Zero)
-        {
-            error = $"--retry-for must be positive, not {text}";
-            return false;
-        }
-
-        return true;
     }
 }
