@@ -160,6 +160,13 @@ public sealed class ReconnectingSender
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested && SendFailures.IsRetryable(e))
             {
+                if (Spool.Backlog.Messages == 0 && _outageStart is null)
+                {
+                    // An idle connection closed (the server's idle timeout, a restart): nothing waits, so no outage
+                    // begins; the next message reconnects.
+                    continue;
+                }
+
                 failures++;
                 var now = time.GetUtcNow();
                 _outageStart ??= now;

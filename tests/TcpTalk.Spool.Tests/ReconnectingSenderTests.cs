@@ -194,6 +194,26 @@ public sealed class ReconnectingSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task AnIdleConnectionTheServerClosesIsNoOutageAndTheNextMessageReconnects()
+    {
+        await using var server = await AckingServer.StartAsync(Journal, o => o.IdleTimeout = TimeSpan.FromMilliseconds(300));
+        using var spool = SqliteMessageSpool.Open(_temp.Spool);
+        var sender = new ReconnectingSender("127.0.0.1", server.Port, spool, Options());
+        var run = sender.RunAsync();
+        await sender.AppendAsync(Numbered(1, 1));
+        await Poll.UntilAsync(() => sender.Delivered == 1);
+        await Task.Delay(1000); // the server closes the idle connection meanwhile
+        Assert.Equal(1, sender.Connections);
+
+        await sender.AppendAsync(Numbered(2, 1));
+        sender.CompleteAdding();
+        await run.WaitAsync(Bound);
+        Assert.Equal((2L, 2), (sender.Delivered, sender.Connections));
+        Assert.Empty(_retries);
+        Assert.Equal(TimeSpan.Zero, sender.LongestOutage);
+    }
+
+    [Fact]
     public async Task RetriesWaitOnTheTimeProviderNotTheWallClock()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
