@@ -131,6 +131,7 @@ public sealed class SqliteMessageSpool : IMessageSpool, IDisposable
     }
 
     /// <inheritdoc/>
+    /// <exception cref="SpoolUnavailableException">The batch could not be committed (disk full, I/O error); none of it is stored.</exception>
     public long Append(IReadOnlyList<ReadOnlyMemory<byte>> messages)
     {
         ArgumentNullException.ThrowIfNull(messages);
@@ -144,8 +145,9 @@ public sealed class SqliteMessageSpool : IMessageSpool, IDisposable
 
             long now = (_time.GetUtcNow() - DateTimeOffset.UnixEpoch).Ticks / 10;
             long bytes = 0;
-            using (var transaction = _connection.BeginTransaction())
+            try
             {
+                using var transaction = _connection.BeginTransaction();
                 using var insert = _connection.CreateCommand();
                 insert.Transaction = transaction;
                 insert.CommandText = "INSERT INTO spool (appended_us, crc, payload) VALUES ($at, $crc, $payload)";
@@ -161,6 +163,10 @@ public sealed class SqliteMessageSpool : IMessageSpool, IDisposable
                 }
 
                 transaction.Commit(); // the commit point: WAL fsynced (synchronous = FULL)
+            }
+            catch (SqliteException e)
+            {
+                throw new SpoolUnavailableException($"spool {Directory}: messages not stored: {SqliteRuntime.Describe(e)}", e);
             }
 
             if (_messages == 0)
