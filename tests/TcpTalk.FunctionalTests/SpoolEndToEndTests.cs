@@ -27,7 +27,7 @@ public sealed class SpoolEndToEndTests(ITestOutputHelper output) : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])[script, "--tcptalk", $"dotnet {Tcptalk.Dll}", "--dir", _dir, "--lines", "2000", "--rate", "250",
+        foreach (string argument in (string[])[script, "--tcptalk", $"dotnet {Tcptalk.Dll}", "--dir", _dir, "--lines", "2000", "--rate", "100",
                      "--faults", "9", "--round-robin", "--max-gap", "0.4", "--max-down", "0.5", "--flow-timeout", "20", "--drain-timeout", "30"])
         {
             start.ArgumentList.Add(argument);
