@@ -164,6 +164,19 @@ public sealed partial class SpoolSendTests : IDisposable
         Assert.Equal("1", (await StatusAsync())["messages"]); // kept: nothing given to send is dropped
     }
 
+    [TerminalFact]
+    public async Task ADrainOnATerminalShowsItsProgressAndErasesItAtTheEnd()
+    {
+        int port = FreePort.Get();
+        await using var terminal = Terminal.StartTcptalk("send", "--spool", Spool, $"127.0.0.1:{port}", "one", "two", "three");
+        await terminal.WaitForAsync("]   0%  draining: 0 of 3 delivered, backlog 3 message(s)"); // cut to the 80 columns of the pty
+        await using var server = await ServeAsync(port);
+        Assert.Equal(0, await terminal.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.EndsWith("\u001b[2K", terminal.Screen.TrimEnd('\n'), StringComparison.Ordinal); // the line erased
+        Assert.Equal(0, await server.StopAsync());
+        Assert.Equal(["one", "two", "three"], (await JournalFile.ReadAsync(Db)).Select(r => r.Text));
+    }
+
     [Theory]
     [InlineData("--retry-for", "1s", "tcptalk: --retry-for needs --spool DIR")]
     [InlineData("--spool-max-bytes", "1M", "tcptalk: --spool-max-bytes needs --spool DIR")]
