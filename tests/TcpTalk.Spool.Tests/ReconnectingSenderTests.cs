@@ -194,6 +194,42 @@ public sealed class ReconnectingSenderTests : IDisposable
     }
 
     [Fact]
+    public async Task EveryAttemptResolvesTheNameAgainSoAFailoverRecordIsFollowed()
+    {
+        await using var server = AckingServer.NotStarted(Journal);
+        var resolver = new SwitchingResolver();
+        using var spool = SqliteMessageSpool.Open(_temp.Spool);
+        var sender = new ReconnectingSender("logs.test", server.Port, spool, Options(o => o.Client.Resolver = resolver));
+        var run = sender.RunAsync();
+        await sender.AppendAsync(Numbered(1, 2));
+        sender.CompleteAdding();
+        await Poll.UntilAsync(() => _retries.Count >= 3);   // 127.0.0.2: nothing listens there
+        await server.StartAsync();                         // on 127.0.0.1, where the name now points
+        resolver.Address = IPAddress.Loopback;
+
+        await run.WaitAsync(Bound);
+        await server.StopAsync();
+        Assert.Equal(["line 1", "line 2"], await server.StoredAsync());
+        Assert.True(resolver.Calls >= 4, $"{resolver.Calls} resolution(s) for {_retries.Count} retries");
+    }
+
+    private sealed class SwitchingResolver : IHostResolver
+    {
+        private int _calls;
+
+        public volatile IPAddress Address = IPAddress.Parse("127.0.0.2");
+
+        public int Calls => Volatile.Read(ref _calls);
+
+        public Task<IPAddress[]> ResolveAsync(string host, CancellationToken cancellationToken)
+        {
+            Assert.Equal("logs.test", host);
+            Interlocked.Increment(ref _calls);
+            return Task.FromResult<IPAddress[]>([Address]);
+        }
+    }
+
+    [Fact]
     public async Task AnIdleConnectionTheServerClosesIsNoOutageAndTheNextMessageReconnects()
     {
         await using var server = await AckingServer.StartAsync(Journal, o => o.IdleTimeout = TimeSpan.FromMilliseconds(300));
