@@ -75,7 +75,7 @@ class Run:
         self.server = subprocess.Popen(self.tcptalk + ["serve", "--listen", f"127.0.0.1:{self.server_port}", "--ack",
                                                        "--journal", self.journal, "--framing", "line"],
                                        stdout=subprocess.DEVNULL, stderr=err, stdin=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + self.args.start_timeout
         while time.monotonic() < deadline:
             with open(err.name, errors="replace") as f:
                 f.seek(mark)
@@ -85,13 +85,13 @@ class Run:
             if self.server.poll() is not None:
                 raise SystemExit(f"e2e-crash: serve exited with {self.server.returncode}; see {err.name}")
             time.sleep(0.05)
-        raise SystemExit("e2e-crash: serve did not listen within 30 s")
+        raise SystemExit(f"e2e-crash: serve did not listen within {self.args.start_timeout} s")
 
     def start_proxy(self):
         out = os.path.join(self.dir, f"proxy-{self.faults['network']}.out")
         self.proxy = subprocess.Popen([sys.executable, os.path.join(HERE, "e2e_proxy.py"), str(self.proxy_port), str(self.server_port)],
                                       stdout=open(out, "w"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-        wait_line(out, r"^proxying", 20, self.proxy)
+        wait_line(out, r"^proxying", self.args.start_timeout, self.proxy)
         self.event("proxy up")
 
     def flowed(self):
@@ -254,6 +254,7 @@ def main():
     p.add_argument("--retry-max-delay", default="1s")
     p.add_argument("--round-robin", action="store_true", help="faults in turn server, client, network (else at random)")
     p.add_argument("--flow-timeout", type=float, default=60, help="longest wait for lines to flow again before the next fault")
+    p.add_argument("--start-timeout", type=float, default=120, help="longest wait for a server or proxy to listen (a loaded machine)")
     p.add_argument("--drain-timeout", type=float, default=120)
     args = p.parse_args()
     run = Run(args)
