@@ -21,7 +21,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPE
 started=$SECONDS
 
 version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
-libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Hosting TcpTalk.Admin)
+libraries=(TcpTalk.Protocol TcpTalk.Messages TcpTalk.Client TcpTalk.Server TcpTalk.Journal TcpTalk.Journal.Postgres TcpTalk.Hosting TcpTalk.Admin TcpTalk.Spool)
 packages=$PWD/artifacts/packages
 user_cache=${NUGET_PACKAGES:-$HOME/.nuget/packages}
 work=$(mktemp -d)
@@ -218,5 +218,17 @@ stop "$hosting_pid"
 [ "$stopped_code" = 0 ] || { cat hosting.out >&2; fail "the Hosting example exited $stopped_code after SIGTERM, not 0"; }
 [ -f "$work/hosting.db" ] || fail "the Hosting example wrote no journal ($work/hosting.db)"
 echo "Hosting example: $(grep -c ' says ' hosting.out) message(s) served and journalled in hosting.db"
+
+# The Spool example delivers two messages through its spool to the installed tool's serve --ack.
+mkdir -p "$work/spool-run"
+"$tcptalk" serve --listen 127.0.0.1:0 --ack --journal "$work/spool-run/serve.db" >"$work/spool-run/serve.out" 2>"$work/spool-run/serve.err" &
+servers+=($!); spool_serve_pid=$!
+wait_for "$work/spool-run/serve.err" 'Listening on 127\.0\.0\.1:[0-9]+' 30
+port=$(sed -n 's/.*Listening on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/spool-run/serve.err" | head -1)
+spooled=$(timeout 60 "$bin/TcpTalk.Spool.Example" 127.0.0.1 "$port" "$work/spool-run/spool")
+[ "$spooled" = 'delivered 2, left 0' ] || fail "the Spool example printed '$spooled'"
+wait_for "$work/spool-run/serve.out" ' 127\.0\.0\.1:[0-9]+ world$' 10
+stop "$spool_serve_pid"
+echo "Spool example: $spooled"
 
 echo "pack-check: passed in $((SECONDS - started)) s (pack $((packed - started)) s, checks $((SECONDS - packed)) s)"

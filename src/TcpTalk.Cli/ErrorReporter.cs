@@ -23,6 +23,7 @@ internal static partial class ErrorReporter
         ProtocolException e => (ExitCode.ProtocolError, "protocol error: " + e.Message),
         ListenException e => (ExitCode.ListenFailed, e.Message),
         JournalUnavailableException e => (ExitCode.JournalFailed, e.Message),
+        TcpTalk.Spool.SpoolUnavailableException e => (ExitCode.SpoolFailed, e.Message),
         _ when IsJournalException(exception) => (ExitCode.JournalFailed, exception.Message),
         SocketException e when e.SocketErrorCode is SocketError.ConnectionReset or SocketError.Shutdown
             => (ExitCode.ConnectionClosed, "connection reset by the server"),

@@ -42,6 +42,9 @@ public enum ExitCode
     /// <summary><c>send --tls</c>: the TLS handshake failed (untrusted certificate, pin mismatch, client certificate required or refused, timeout, not a TLS server).</summary>
     TlsFailed = 12,
 
+    /// <summary><c>send --spool</c>: the spool cannot be used (in use by another process, not a spool, damaged, cannot be created).</summary>
+    SpoolFailed = 13,
+
     /// <summary>Interrupted by Ctrl+C or SIGTERM before finishing (<c>send</c>, <c>bench</c>, <c>messages --follow</c>; <c>serve</c> stops gracefully with 0).</summary>
     Interrupted = 130,
 }

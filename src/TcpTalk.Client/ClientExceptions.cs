@@ -49,7 +49,14 @@ public sealed class ServerErrorException(string serverMessage)
 /// server does not speak TLS. The message says which, in one sentence.
 /// </summary>
 public sealed class TlsHandshakeException(string message, Exception? innerException = null)
-    : TalkClientException(message, innerException);
+    : TalkClientException(message, innerException)
+{
+    /// <summary>
+    /// True when the handshake broke off for a passing reason (it timed out, the connection broke during it), so a
+    /// later attempt may succeed; false for a trust, certificate or protocol failure, which would repeat.
+    /// </summary>
+    public bool Transient { get; init; }
+}
 
 /// <summary>The server did not acknowledge every message in time: those messages may not be stored.</summary>
 public sealed class NotAcknowledgedException(int sent, IReadOnlyList<long> acknowledged, string message)

@@ -47,7 +47,7 @@ internal static class GreetingReader
         catch (IOException e) when (handshake is not null)
         {
             // A TLS alert where the greeting should be: with TLS 1.3, mutual TLS refuses a client only now.
-            throw handshake.RefusedAfterHandshake(e) ?? new TlsHandshakeException($"the TLS session with {target} broke before the greeting", e);
+            throw handshake.RefusedAfterHandshake(e) ?? new TlsHandshakeException($"the TLS session with {target} broke before the greeting", e) { Transient = true };
         }
         finally
         {
@@ -56,7 +56,7 @@ internal static class GreetingReader
 
         if (greeting is null)
         {
-            throw (Exception?)handshake?.RefusedAfterHandshake() ?? new ProtocolException($"{target} closed the connection without sending a greeting");
+            throw (Exception?)handshake?.RefusedAfterHandshake() ?? new GreetingMissingException($"{target} closed the connection without sending a greeting");
         }
 
         if (ServerReply.TryParseError(greeting, out string sentence))

@@ -261,6 +261,13 @@ public sealed class TalkClient : IAsyncDisposable
         }
     }
 
+    /// <summary>Throws what the server did once <see cref="ServerClosed"/> completed: its error frame, reset, or close.</summary>
+    internal void ThrowServerGone()
+    {
+        Watcher.ThrowIfServerGone(beforeSending: true);
+        throw new ServerClosedException($"server closed the connection after {MessagesSent} message(s)");
+    }
+
     /// <summary>Closes the connection (without waiting for the server, unless <see cref="CompleteAsync"/> was called).</summary>
     public async ValueTask DisposeAsync()
     {

@@ -77,6 +77,20 @@ public sealed class TalkClientOptions
     /// </summary>
     public Action<ServerFrame>? OnServerFrame { get; set; }
 
+    /// <summary>A copy of these settings, acknowledgements required, that also hands every server frame to <paramref name="observe"/>.</summary>
+    internal TalkClientOptions AcknowledgedCopy(Action<ServerFrame> observe)
+    {
+        var mine = OnServerFrame;
+        var copy = (TalkClientOptions)MemberwiseClone();
+        copy.RequireAcknowledgements = true;
+        copy.OnServerFrame = frame =>
+        {
+            observe(frame);
+            mine?.Invoke(frame);
+        };
+        return copy;
+    }
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range.</summary>
     public void Validate()
     {

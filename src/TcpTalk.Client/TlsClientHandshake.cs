@@ -59,11 +59,12 @@ internal sealed class TlsClientHandshake(ClientTlsOptions options, string host, 
         }
         catch (OperationCanceledException) when (timer.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new TlsHandshakeException($"TLS handshake with {target} did not complete within {DurationText.Format(timeout)}");
+            throw new TlsHandshakeException($"TLS handshake with {target} did not complete within {DurationText.Format(timeout)}") { Transient = true };
         }
         catch (Exception e) when (e is AuthenticationException or IOException or SocketException)
         {
-            throw new TlsHandshakeException(Describe(e, received.FirstBytes), e);
+            // The connection broke before the server said anything (killed mid-handshake): a later attempt may succeed.
+            throw new TlsHandshakeException(Describe(e, received.FirstBytes), e) { Transient = e is not AuthenticationException && received.FirstBytes.IsEmpty };
         }
     }
 

@@ -11,9 +11,10 @@ internal static class SendCommand
 {
     public static Command Create(CommonOptions common, Func<CancellationToken> shutdown)
     {
-        var target = new Argument<string>("host[:port]")
+        var target = new Argument<string?>("host[:port]")
         {
             Description = "Server to talk to: localhost, example.org:9000, 192.0.2.7, [::1]:9000 (port 12345 when not given), or a unix socket: unix:/run/tcptalk.sock",
+            Arity = ArgumentArity.ZeroOrOne, // none with --spool DIR --status; required otherwise (checked below)
         };
         var messages = new Argument<string[]>("message")
         {
@@ -31,6 +32,7 @@ internal static class SendCommand
         var ackTimeout = Positive(CommonOptions.Duration("--ack-timeout", "With --ack: how long to wait for the outstanding acknowledgements after the last message", TimeSpan.FromSeconds(10)));
 
         var tls = new ClientTlsFlags();
+        var spool = new SpoolFlags();
 
         var command = new Command("send", "Connect to a server, print its greeting, send messages, and close");
         command.Add(target);
@@ -40,6 +42,7 @@ internal static class SendCommand
         command.Add(ack);
         command.Add(ackTimeout);
         tls.AddTo(command);
+        spool.AddTo(command);
         common.AddTo(command);
         command.SetAction(async (result, _) =>
         {
@@ -51,7 +54,23 @@ internal static class SendCommand
                 throw new UserErrorException(ExitCode.Usage, UsageErrors.UnknownOption(unknown.Value, "to send a message that starts with '-', put it after --", UsageErrors.HelpCommand(result.CommandResult)));
             }
 
-            if (!HostAndPort.TryParse(result.GetValue(target), HostAndPort.DefaultPort, out var server, out string? error))
+            string? spoolDirectory = result.GetValue(spool.Spool);
+            if (spoolDirectory is null && spool.WithoutSpool(result) is { } needsSpool)
+            {
+                throw new UserErrorException(ExitCode.Usage, needsSpool);
+            }
+
+            if (spoolDirectory is not null && result.GetValue(spool.Status))
+            {
+                return SpoolSend.PrintStatus(spoolDirectory, TimeProvider.System);
+            }
+
+            if (result.GetValue(target) is not { } targetText)
+            {
+                throw new UserErrorException(ExitCode.Usage, $"missing <{target.Name}> ({UsageErrors.HelpCommand(result.CommandResult)})");
+            }
+
+            if (!HostAndPort.TryParse(targetText, HostAndPort.DefaultPort, out var server, out string? error))
             {
                 throw new UserErrorException(ExitCode.Usage, error!);
             }
@@ -86,6 +105,13 @@ internal static class SendCommand
             }
 
             var lines = result.GetValue(messages) is { Length: > 0 } ? null : Console.In; // no MESSAGE: stdin lines
+            if (spoolDirectory is not null)
+            {
+                var senderOptions = spool.Load(result, options);
+                RefuseUnsendable(result.GetValue(messages) ?? [], options);
+                return await SpoolSend.RunAsync(server, spoolDirectory, senderOptions, result.GetValue(messages) ?? [], lines, verbose, shutdown()).ConfigureAwait(false);
+            }
+
             return await RunAsync(server, options, result.GetValue(messages) ?? [], lines, connection, verbose, shutdown()).ConfigureAwait(false);
         });
         return command;
@@ -94,15 +120,7 @@ internal static class SendCommand
     private static async Task<int> RunAsync(HostAndPort server, TalkClientOptions options, string[] messages, TextReader? lines,
         ConnectionWatch connection, bool verbose, CancellationToken cancel)
     {
-        // Refuse unsendable arguments before connecting, so a typo costs no connection.
-        var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
-        for (int i = 0; i < messages.Length; i++)
-        {
-            if (!framer.CanCarry(options.Encoding.GetBytes(messages[i]), out string? reason))
-            {
-                throw new UserErrorException(ExitCode.Usage, $"message {i + 1}: {reason}");
-            }
-        }
+        var framer = RefuseUnsendable(messages, options);
 
         if (options.Tls is { Insecure: true })
         {
@@ -141,6 +159,21 @@ internal static class SendCommand
         }
 
         return (int)ExitCode.Success;
+    }
+
+    /// <summary>Refuses unsendable arguments before connecting (or spooling), so a typo costs no connection.</summary>
+    private static MessageFramer RefuseUnsendable(string[] messages, TalkClientOptions options)
+    {
+        var framer = new MessageFramer(options.Framing, options.MaxMessageBytes);
+        for (int i = 0; i < messages.Length; i++)
+        {
+            if (!framer.CanCarry(options.Encoding.GetBytes(messages[i]), out string? reason))
+            {
+                throw new UserErrorException(ExitCode.Usage, $"message {i + 1}: {reason}");
+            }
+        }
+
+        return framer;
     }
 
     /// <summary>
@@ -218,7 +251,7 @@ internal static class SendCommand
     }
 
     /// <summary>A duration flag that must be positive, saying so in the flag's own words.</summary>
-    private static Option<TimeSpan> Positive(Option<TimeSpan> option)
+    internal static Option<TimeSpan> Positive(Option<TimeSpan> option)
     {
         option.Validators.Add(r =>
         {
