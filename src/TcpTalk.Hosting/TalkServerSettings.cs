@@ -51,6 +51,7 @@ public sealed class TalkServerSettings
         var problems = new List<SettingProblem>(_bindingProblems);
         problems.AddRange(Server.GetValues().Problems);
         problems.AddRange(Tls.GetValues().Problems);
+        problems.AddRange(Journal.FindProblems());
         if (problems.Count > 0)
         {
             return problems; // the options below hold defaults where the text did not parse
