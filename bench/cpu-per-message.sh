@@ -6,6 +6,7 @@
 #
 #   bench/cpu-per-message.sh TCPTALK_EXE [SECONDS (10)] [CONNS (4)]
 #   env HARNESS=DIR (the built shared harness: tcpload, refserver; default artifacts/bench/harness)
+#       ONLY="journal no-journal" (which configurations; default all), KEEP=1 (keep the work folder)
 set -euo pipefail
 EXE=${1:?usage: bench/cpu-per-message.sh TCPTALK_EXE [SECONDS] [CONNS]}
 SECS=${2:-10}
@@ -13,21 +14,23 @@ CONNS=${3:-4}
 ROOT=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
 HARNESS=${HARNESS:-$ROOT/artifacts/bench/harness}
 WORK=$(mktemp -d /tmp/tcptalk-cpu.XXXXXX)
-trap 'rm -rf "$WORK"' EXIT
-PORT=$(( 20000 + RANDOM % 20000 ))
+[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$WORK"' EXIT
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
 measure() {   # measure NAME COMMAND... -> "NAME messages instructions"
     local name=$1; shift
-    PORT=$((PORT + 1))
+    case " ${ONLY:-$name} " in *" $name "*) ;; *) return 0 ;; esac
+    local PORT; PORT=$(free_port)
     local cmd=("${@//\{port\}/$PORT}")
     valgrind --tool=callgrind --callgrind-out-file="$WORK/$name.cg" "${cmd[@]}" >/dev/null 2>"$WORK/$name.err" &
     local pid=$!
-    for _ in $(seq 1 600); do   # valgrind starts slowly: wait up to 60 s for the port
+    for _ in $(seq 1 1200); do   # valgrind starts slowly: wait up to 120 s for the port
+        kill -0 "$pid" 2>/dev/null || { echo "bench/cpu-per-message.sh: $name exited:" >&2; grep -v '^==' "$WORK/$name.err" >&2; return 1; }
         (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
         sleep 0.1
     done
     sleep 2
-    callgrind_control --zero "$pid" >/dev/null   # count from here: startup and the journal's open are not per message
+    callgrind_control --zero "$pid" >/dev/null 2>&1   # count from here: startup and the journal's open are not per message
     "$HARNESS/tcpload" --port "$PORT" --mode stream --conns "$CONNS" --duration "$SECS" --drain-s 120 >"$WORK/$name.json" 2>/dev/null
     kill -TERM "$pid"
     wait "$pid" || true
