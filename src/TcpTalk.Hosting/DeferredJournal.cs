@@ -10,6 +10,8 @@ namespace TcpTalk.Hosting;
 internal sealed class DeferredJournal : IMessageJournal
 {
     private readonly TaskCompletionSource<IMessageJournal> _opened = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly Lock _orderGate = new();
+    private Task _lastMade = Task.CompletedTask;
 
     /// <inheritdoc/>
     public bool IsHealthy => !_opened.Task.IsCompleted || (_opened.Task.IsCompletedSuccessfully && _opened.Task.Result.IsHealthy);
@@ -22,7 +24,9 @@ internal sealed class DeferredJournal : IMessageJournal
 
     /// <inheritdoc/>
     public ValueTask<long> AppendAsync(MessageBatch batch, CancellationToken cancellationToken) =>
-        _opened.Task.IsCompletedSuccessfully ? _opened.Task.Result.AppendAsync(batch, cancellationToken) : AppendOnceOpenAsync(batch, cancellationToken);
+        _opened.Task.IsCompletedSuccessfully && Volatile.Read(ref _lastMade).IsCompleted
+            ? _opened.Task.Result.AppendAsync(batch, cancellationToken)
+            : AppendOnceOpenAsync(batch, cancellationToken);
 
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
@@ -39,7 +43,27 @@ internal sealed class DeferredJournal : IMessageJournal
 
     private async ValueTask<long> AppendOnceOpenAsync(MessageBatch batch, CancellationToken cancellationToken)
     {
-        var journal = await _opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-        return await journal.AppendAsync(batch, cancellationToken).ConfigureAwait(false);
+        // Appends that wait for the open reach the journal in the order they were made (IMessageJournal's contract):
+        // each one makes its append only after the one before it made its own.
+        var made = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task before;
+        lock (_orderGate)
+        {
+            before = _lastMade;
+            _lastMade = made.Task;
+        }
+
+        try
+        {
+            await before.ConfigureAwait(false);
+            var journal = await _opened.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var append = journal.AppendAsync(batch, cancellationToken);
+            made.TrySetResult();
+            return await append.ConfigureAwait(false);
+        }
+        finally
+        {
+            made.TrySetResult();
+        }
     }
 }

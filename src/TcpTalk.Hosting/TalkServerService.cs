@@ -208,7 +208,8 @@ public sealed partial class TalkServerService : IHostedService, IAsyncDisposable
 
         // Acknowledged messages must survive a power loss, not just a crash: an ack is a promise.
         var durability = acknowledge ? JournalDurability.Full : JournalDurability.Normal;
-        return SqliteMessageJournal.Open(settings.Path, new JournalOptions { Durability = durability }, _loggers);
+        var options = new JournalOptions { Durability = durability, MaxBytes = settings.GetMaxBytes(), MaxAge = settings.GetMaxAge() };
+        return SqliteMessageJournal.Open(settings.Path, options, _loggers);
     }
 
     /// <summary>Stops the server gracefully (bounded by its ShutdownTimeout) and waits for it, or for <paramref name="cancellationToken"/>.</summary>

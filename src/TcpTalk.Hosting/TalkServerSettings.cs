@@ -55,6 +55,7 @@ public sealed class TalkServerSettings
         problems.AddRange(Server.GetValues().Problems);
         problems.AddRange(Tls.GetValues().Problems);
         problems.AddRange(Admin.GetValues().Problems);
+        problems.AddRange(Journal.FindProblems());
         if (problems.Count > 0)
         {
             return problems; // the options below hold defaults where the text did not parse

@@ -73,6 +73,18 @@ public sealed class BenchOptions
     /// <summary>Stream mode: how long to wait for the server's close after the last message. Default 30 s (tcpload's).</summary>
     public TimeSpan DrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Stream mode: the server acknowledges every message (<c>tcptalk serve --ack</c>), and each connection keeps at
+    /// most <see cref="AckWindow"/> messages unacknowledged, counting the acks and their latency. Default false.
+    /// </summary>
+    public bool Acknowledged { get; init; }
+
+    /// <summary>
+    /// With <see cref="Acknowledged"/>: most messages per connection sent and not yet acknowledged. Default 1024: a few
+    /// group commits' worth at the journal's pace, small enough that the latency measured is the commit's, not a queue's.
+    /// </summary>
+    public int AckWindow { get; init; } = 1024;
+
     /// <summary>The byte that ends a greeting and every message (delimited framings only).</summary>
     internal byte Terminator => Framing == FramingMode.Line ? (byte)'\n' : (byte)0;
 

@@ -67,6 +67,13 @@ public static class BenchReport
                 Row("MB/s", Number(result.MbPerS, 2));
                 Row("messages", Count(result.Messages));
                 Row("drain", $"{Number(result.DrainMs, 1)} ms");
+                if (result.AckLatencyUs is { } ack)
+                {
+                    var ackUnit = LatencyUnit.For(ack.P50);
+                    Row("acks", $"{Count(result.Acks ?? 0)} ({Number(result.AcksPerS ?? 0, 0)}/s)");
+                    Row("ack latency p50 / p99", $"{ackUnit.Format(ack.P50)} / {ackUnit.Format(ack.P99)} {ackUnit.Name}");
+                }
+
                 break;
             default:
                 Row("greeted", $"{Count(result.Greeted)} of {Count(result.Connections)}");

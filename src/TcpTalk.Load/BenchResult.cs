@@ -94,6 +94,18 @@ public sealed class BenchResult
     /// <summary>The latency percentiles, in microseconds.</summary>
     public required LatencySummary LatencyUs { get; init; }
 
+    /// <summary>Stream mode with acks: acknowledgements received; null without acks.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public long? Acks { get; init; }
+
+    /// <summary>Stream mode with acks: acknowledgements per second over the run; null without acks.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? AcksPerS { get; init; }
+
+    /// <summary>Stream mode with acks: from the write carrying a message to its ack; null without acks.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public LatencySummary? AckLatencyUs { get; init; }
+
     /// <summary>The figures of <paramref name="run"/>, which started at <paramref name="start"/>, whose load window ended at <paramref name="windowEnd"/> and whose last connection ended at <paramref name="finish"/> (timestamps).</summary>
     internal static BenchResult From(BenchRun run, LoadTarget target, long start, long windowEnd, long finish, IReadOnlyList<LoadSlot> slots)
     {
@@ -116,6 +128,7 @@ public sealed class BenchResult
 
         errors["total"] = counters.TotalErrors;
         var latency = counters.Latency;
+        bool acked = options.Mode == BenchMode.Stream && options.Acknowledged;
         return new BenchResult
         {
             Mode = options.Mode.ToString().ToLowerInvariant(),
@@ -145,20 +158,25 @@ public sealed class BenchResult
             EstablishMs = counters.LastGreeting == 0 ? 0 : Math.Round(Seconds(counters.LastGreeting - start) * 1e3, 1),
             DrainMs = options.Mode == BenchMode.Stream && counters.LastClose > windowEnd ? Math.Round(Seconds(counters.LastClose - windowEnd) * 1e3, 1) : 0,
             Errors = errors,
-            LatencyUs = new LatencySummary
-            {
-                Kind = options.Mode == BenchMode.Session ? "session" : "greeting",
-                Count = latency.Count,
-                Min = Micro(latency.Min),
-                Mean = Micro(latency.Mean),
-                P50 = Micro(latency.ValueAtPercentile(50)),
-                P90 = Micro(latency.ValueAtPercentile(90)),
-                P99 = Micro(latency.ValueAtPercentile(99)),
-                P999 = Micro(latency.ValueAtPercentile(99.9)),
-                Max = Micro(latency.Max),
-            },
+            LatencyUs = Summary(options.Mode == BenchMode.Session ? "session" : "greeting", latency),
+            Acks = acked ? counters.Acks : null,
+            AcksPerS = acked ? Rate(counters.Acks, span) : null,
+            AckLatencyUs = acked ? Summary("ack", counters.AckLatency) : null,
         };
     }
+
+    private static LatencySummary Summary(string kind, LatencyHistogram latency) => new()
+    {
+        Kind = kind,
+        Count = latency.Count,
+        Min = Micro(latency.Min),
+        Mean = Micro(latency.Mean),
+        P50 = Micro(latency.ValueAtPercentile(50)),
+        P90 = Micro(latency.ValueAtPercentile(90)),
+        P99 = Micro(latency.ValueAtPercentile(99)),
+        P999 = Micro(latency.ValueAtPercentile(99.9)),
+        Max = Micro(latency.Max),
+    };
 
     private static double Seconds(long ticks) => (double)ticks / Stopwatch.Frequency;
 

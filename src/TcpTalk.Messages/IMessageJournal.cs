@@ -9,8 +9,10 @@ public interface IMessageJournal : IAsyncDisposable
     /// <summary>
     /// Stores every message of <paramref name="batch"/> and completes once they are committed. Returns the id of the
     /// batch's first message; the others follow consecutively (first, first + 1, ...). Ids increase monotonically
-    /// across the journal's life. Completing slowly is how the journal applies backpressure: the calling connection
-    /// reads nothing more until then.
+    /// across the journal's life. Appends are stored in the order they are made: a caller may make the next before the
+    /// previous one completed (the server keeps a few reads of a connection committing at once), and the next one's
+    /// ids are then greater. The batch's bytes must stay valid until this completes. Completing slowly is how the
+    /// journal applies backpressure: the calling connection stops reading once a few of its batches wait.
     /// </summary>
     /// <exception cref="JournalUnavailableException">The messages were not stored (disk full, I/O error, locked...).</exception>
     ValueTask<long> AppendAsync(MessageBatch batch, CancellationToken cancellationToken);

@@ -23,11 +23,13 @@ internal sealed class MessageReceiver(
     private const int ReadsBeforeYield = 16; // fairness: a busy stream lets accepts and other connections run
 
     private readonly MessageFramer _framer = context.Framer;
+    private readonly CommitPipeline? _pipeline = context.Journal is null ? null : new CommitPipeline(context, info, writer);
     private (int Start, int Length)[] _ranges = [];
+    private long _direct;
     private volatile bool _stopping;
 
     /// <summary>Complete messages handed on so far.</summary>
-    public long Messages { get; private set; }
+    public long Messages => HandedOn;
 
     /// <summary>Bytes received so far.</summary>
     public long Bytes { get; private set; }
@@ -36,7 +38,36 @@ internal sealed class MessageReceiver(
     public void RequestStop() => _stopping = true;
 
     /// <summary>Reads until EOF or a stop request; returns why the connection ends.</summary>
+    /// <remarks>
+    /// With a journal, a read's messages are handed to a <see cref="CommitPipeline"/> and reading goes on while they
+    /// are committed; whatever ends the connection, what was read before it is handed on first (a journal failure
+    /// excepted: then nothing more is), and no buffer the journal may still read is given back before its append ends.
+    /// </remarks>
     public async Task<string> ReceiveAsync()
+    {
+        try
+        {
+            string reason = await ReceiveCoreAsync().ConfigureAwait(false);
+            await DrainAsync().ConfigureAwait(false);
+            return reason;
+        }
+        catch (Exception e) when (_pipeline is { HasPending: true } && e is not (JournalUnavailableException or OperationCanceledException or ObjectDisposedException))
+        {
+            // A refused frame, an expired deadline, a reset: the messages before it were read whole and are
+            // committing, so they are handed on (printed, acknowledged if the peer still listens) before the end.
+            await DrainAsync().ConfigureAwait(false);
+            throw;
+        }
+        finally
+        {
+            if (_pipeline is not null)
+            {
+                await _pipeline.AbandonAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task<string> ReceiveCoreAsync()
     {
         byte[]? buffer = null;
         int start = 0, end = 0;
@@ -79,20 +110,51 @@ internal sealed class MessageReceiver(
                     int received = await transport.ReceiveAvailableAsync(buffer.AsMemory(end)).ConfigureAwait(false);
                     if (received == ConnectionTransport.NothingAvailable)
                     {
+                        if (_pipeline is { HasPending: true })
+                        {
+                            // Nothing to read yet, but commits are pending: wait for whichever comes first, so that
+                            // acks never wait for the client's next message and reads never wait for a commit.
+                            await WaitForDataOrCommitsAsync(_pipeline, idle: start == end).ConfigureAwait(false);
+                            deadlines.ThrowIfExpired();
+                            continue;
+                        }
+
                         break;
                     }
 
                     if (received == 0)
                     {
                         deadlines.ThrowIfExpired(); // our own shutdown, not the client's: the tail is a cut-off message
-                        await DeliverTailAsync(buffer, start, end).ConfigureAwait(false);
+                        if (FrameTail(buffer, start, end))
+                        {
+                            buffer = await HandOnAsync(buffer, 1, start, start).ConfigureAwait(false);
+                        }
+
                         start = end;
                         return "client closed";
                     }
 
                     Bytes += received;
                     end += received;
-                    start = await DeliverAsync(buffer, start, end).ConfigureAwait(false);
+                    int count = Frame(buffer, ref start, end, out var refused);
+                    if (count > 0)
+                    {
+                        var rest = await HandOnAsync(buffer, count, start, end).ConfigureAwait(false);
+                        if (rest != buffer)
+                        {
+                            // The pipeline took the buffer; the unconsumed bytes are at the front of the new one.
+                            buffer = rest;
+                            end -= start;
+                            start = 0;
+                            await _pipeline!.HandOnCommittedAsync().ConfigureAwait(false);
+                        }
+                    }
+
+                    if (refused is not null)
+                    {
+                        System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+                    }
+
                     if (start == end)
                     {
                         start = end = 0;
@@ -120,14 +182,54 @@ internal sealed class MessageReceiver(
     }
 
     /// <summary>
-    /// Parses every complete message in buffer[start..end), hands them on, returns the new start. A frame the framer
-    /// refuses (too long, a malformed length header) ends the connection, but only after the complete messages that
-    /// came before it in the same read are handed on: a whole message is never lost to what follows it.
+    /// Hands on the pipeline's batches as their commits end until the socket has data (or EOF) to read: the data wait
+    /// is the transport's zero-byte read, and nothing else reads meanwhile. A stop cuts the wait short only when
+    /// <paramref name="idle"/> (no message begun), after the pending batches were handed on.
     /// </summary>
-    private async ValueTask<int> DeliverAsync(byte[] buffer, int start, int end)
+    private async ValueTask WaitForDataOrCommitsAsync(CommitPipeline pipeline, bool idle)
+    {
+        var data = transport.WaitForDataAsync(idle ? context.Stopping : CancellationToken.None).AsTask();
+        while (pipeline.HasPending && !data.IsCompleted)
+        {
+            await Task.WhenAny(data, pipeline.OldestCommit).ConfigureAwait(false);
+            await pipeline.HandOnCommittedAsync().ConfigureAwait(false);
+        }
+
+        if (!data.IsCompletedSuccessfully)
+        {
+            try
+            {
+                await data.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                await pipeline.DrainAsync().ConfigureAwait(false); // stopping: what was read is handed on first
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Messages handed on (journal, sink, acks) so far.</summary>
+    private long HandedOn => _pipeline?.Messages ?? _direct;
+
+    private async ValueTask DrainAsync()
+    {
+        if (_pipeline is not null)
+        {
+            await _pipeline.DrainAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Frames every complete message in buffer[start..end) into the ranges, moves start past them, returns how many.
+    /// A frame the framer refuses (too long, a malformed length header) comes back in <paramref name="refused"/> to
+    /// be thrown once the complete messages before it in the same read are handed on: a whole message is never lost
+    /// to what follows it.
+    /// </summary>
+    private int Frame(byte[] buffer, ref int start, int end, out ProtocolException? refused)
     {
         int count = 0;
-        ProtocolException? refused = null;
+        refused = null;
         try
         {
             while (_framer.TryReadMessage(buffer.AsSpan(start, end - start), out int at, out int length, out int frame))
@@ -150,67 +252,69 @@ internal sealed class MessageReceiver(
         if (count > 0)
         {
             deadlines.MessagesCompleted(now, partialFollows: start < end);
-            await HandOnAsync(buffer, count).ConfigureAwait(false);
         }
         else if (start < end)
         {
             deadlines.PartialMessageSeen(now);
         }
 
-        if (refused is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
-        }
-
-        return start;
+        return count;
     }
 
-    private async ValueTask DeliverTailAsync(byte[] buffer, int start, int end)
+    private bool FrameTail(byte[] buffer, int start, int end)
     {
         // Clean EOF after an unterminated tail: the client finished sending, so the tail is a whole message
         // (docs/PROTOCOL.md). A reset never gets here, so a cut-off message is never delivered. In a length-prefixed
         // framing a tail is a frame cut short: the framer throws MalformedFrameException, which refuses the connection.
-        if (_framer.TryReadFinalMessage(buffer.AsSpan(start, end - start), out int length))
+        if (!_framer.TryReadFinalMessage(buffer.AsSpan(start, end - start), out int length))
         {
-            if (_ranges.Length == 0)
-            {
-                GrowRanges();
-            }
-
-            _ranges[0] = (start, length);
-            await HandOnAsync(buffer, 1).ConfigureAwait(false);
+            return false;
         }
+
+        if (_ranges.Length == 0)
+        {
+            GrowRanges();
+        }
+
+        _ranges[0] = (start, length);
+        return true;
     }
 
     /// <summary>
-    /// Hands one read's messages on, in the order that makes "stored" mean something: the journal commits them first
-    /// (waiting here is the backpressure: this connection reads nothing more meanwhile), only then are they given to
-    /// the sink and acknowledged. A journal failure propagates and closes this connection without acknowledging
-    /// anything. Journal and sink get the server's abort token: a stop that gives up waiting cancels them.
+    /// Hands one read's messages on, in the order that makes "stored" mean something: the journal commits them first,
+    /// only then are they given to the sink and acknowledged. Without a journal that happens here and the read
+    /// buffer stays this loop's (returned as is). With one, the buffer and the ranges go to the pipeline, which hands
+    /// them on once committed, and the loop goes on in a fresh buffer holding the unconsumed bytes
+    /// buffer[start..end) at its front (returned). A journal failure propagates and closes this connection without
+    /// acknowledging anything more. Journal and sink get the server's abort token: a stop that gives up waiting
+    /// cancels them.
     /// </summary>
-    private async ValueTask HandOnAsync(byte[] buffer, int count)
+    private async ValueTask<byte[]> HandOnAsync(byte[] buffer, int count, int start, int end)
     {
-        var metrics = context.Metrics;
-        var batch = new MessageBatch(info, context.TimeProvider.GetUtcNow(), context.Encoding, buffer, _ranges.AsMemory(0, count));
-        if (context.Journal is { } journal)
+        if (_pipeline is { } pipeline)
         {
-            long started = metrics.TimesCommits ? context.TimeProvider.GetTimestamp() : 0;
-            long first = await journal.AppendAsync(batch, context.Aborting).ConfigureAwait(false);
-            batch = batch with { FirstJournalId = first };
-            if (started != 0)
+            await pipeline.WaitForRoomAsync().ConfigureAwait(false);
+            byte[] rest = ArrayPool<byte>.Shared.Rent(Math.Max(InitialBufferBytes, end - start));
+            buffer.AsSpan(start, end - start).CopyTo(rest);
+            try
             {
-                metrics.Committed(context.TimeProvider.GetElapsedTime(started));
+                pipeline.Start(context.Journal!, buffer, _ranges, count);
             }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(rest);
+                throw;
+            }
+
+            _ranges = []; // the pipeline's now, with the buffer
+            return rest;
         }
 
-        Messages += count;
-        metrics.Received(batch);
+        var batch = new MessageBatch(info, context.TimeProvider.GetUtcNow(), context.Encoding, buffer, _ranges.AsMemory(0, count));
+        _direct += count;
+        context.Metrics.Received(batch);
         await context.Sink.OnMessagesAsync(batch, context.Aborting).ConfigureAwait(false);
-        if (context.Acknowledge)
-        {
-            await writer.SendAcksAsync(batch.FirstJournalId, count).ConfigureAwait(false);
-            metrics.AcksSent(count);
-        }
+        return buffer; // acknowledgements need a journal (TalkServerOptions.Acknowledge)
     }
 
     private void MakeRoom(ref byte[] buffer, ref int start, ref int end)

@@ -38,6 +38,10 @@ public sealed class SettingsTests
     [InlineData("Journal:Enabled", "maybe", "Journal:Enabled must be true or false, not 'maybe'")]
     [InlineData("Server:Prot", "1", "Server:Prot is not a setting (the Server section has Port, Listen, UnixSocketMode, Greeting, ")]
     [InlineData("Tls:Key", "server.key", "Tls:Key needs Tls:Certificate (the server's certificate)")]
+    [InlineData("Journal:MaxBytes", "lots", "Journal:MaxBytes must be a byte count (500MB, 2GiB, 1048576), not 'lots'")]
+    [InlineData("Journal:MaxBytes", "1000kB", "Journal:MaxBytes must be at least 1MiB (or 0 to keep everything), not 1000kB")]
+    [InlineData("Journal:MaxAge", "soon", "Journal:MaxAge must be an age (30d, 12h, 90m, 2w), not 'soon'")]
+    [InlineData("Journal:MaxAge", "500ms", "Journal:MaxAge must be at least 1s (or 0 to keep everything), not 500ms")]
     public void AValueThatCannotBeUsedIsOneProblemNamingItsKey(string key, string value, string expected)
     {
         var settings = TalkServerSettings.Bind(Configuration((key, value)));
@@ -92,11 +96,60 @@ public sealed class SettingsTests
         Assert.Equal("Port is 70000; it must be between 0 and 65535", Assert.Throws<ArgumentException>(options.Validate).Message);
     }
 
+    [Theory]
+    [InlineData("2GiB", 2L << 30, "2GiB")]
+    [InlineData("500 MB", 500_000_000L, "500MB")]
+    [InlineData("1048576", 1L << 20, "1MiB")]
+    public void JournalMaxBytesTakesDecimalAndBinaryUnits(string text, long bytes, string shown)
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Journal:MaxBytes", text)));
+
+        Assert.Empty(settings.FindProblems());
+        Assert.Equal(bytes, settings.Journal.GetMaxBytes());
+        Assert.Equal(shown, settings.Journal.MaxBytes);
+    }
+
+    [Theory]
+    [InlineData("30d", 30 * 24 * 3600, "30d")]
+    [InlineData("2w", 14 * 24 * 3600, "14d")]
+    [InlineData("90m", 90 * 60, "90m")]
+    [InlineData("48h", 48 * 3600, "2d")]
+    public void JournalMaxAgeTakesDaysAndWeeksBeyondTheTimeoutGrammar(string text, int seconds, string shown)
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Journal:MaxAge", text)));
+
+        Assert.Empty(settings.FindProblems());
+        Assert.Equal(TimeSpan.FromSeconds(seconds), settings.Journal.GetMaxAge());
+        Assert.Equal(shown, settings.Journal.MaxAge);
+    }
+
+    [Fact]
+    public void JournalRetentionDefaultsToKeepingEverythingAndZeroMeansTheSame()
+    {
+        Assert.Null(new JournalSettings().GetMaxBytes());
+        Assert.Null(new JournalSettings().GetMaxAge());
+        var zero = TalkServerSettings.Bind(Configuration(("Journal:MaxBytes", "0"), ("Journal:MaxAge", "0")));
+        Assert.Empty(zero.FindProblems());
+        Assert.Null(zero.Journal.GetMaxBytes());
+        Assert.Null(zero.Journal.GetMaxAge());
+    }
+
+    [Fact]
+    public void JournalRetentionOnAPostgresJournalIsAProblemNamingTheKey()
+    {
+        var settings = TalkServerSettings.Bind(Configuration(("Journal:Path", "postgres://tcptalk@127.0.0.1/tcptalk"), ("Journal:MaxAge", "7d")));
+
+        var problem = Assert.Single(settings.FindProblems());
+        Assert.StartsWith("Journal:MaxAge applies to a SQLite journal only", problem.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void TheKeysAreThePropertiesOfTheSettings()
     {
         Assert.Contains("Server:MaxConnectionsPerAddress", TalkSettingKeys.All);
         Assert.Contains("Tls:HandshakeTimeout", TalkSettingKeys.All);
+        Assert.Contains("Journal:MaxBytes", TalkSettingKeys.All);
+        Assert.Contains("Journal:MaxAge", TalkSettingKeys.All);
         Assert.True(TalkSettingKeys.IsList("server:allow"));
         Assert.Equal("Server:Listen", TalkSettingKeys.ListOf("SERVER:LISTEN:3"));
         Assert.Null(TalkSettingKeys.ListOf("Server:Port"));

@@ -63,8 +63,19 @@ internal static class BenchCommand
         };
         proxyProtocol.CompletionSources.Clear();
         proxyProtocol.CompletionSources.Add("v1", "v2");
+        var ack = new Option<bool>("--ack")
+        {
+            Description = "Stream mode: the server acknowledges each message (tcptalk serve --ack); keep at most --ack-window unacknowledged per connection, count acks and their latency",
+        };
+        var ackWindow = new Option<int>("--ack-window")
+        {
+            Description = "With --ack: most messages per connection sent and not yet acknowledged",
+            DefaultValueFactory = _ => 1024,
+            HelpName = "n",
+        };
         var tls = new ClientTlsFlags();
 
+        ackWindow.Validators.Add(r => Range(r, "--ack-window", r.GetValueOrDefault<int>(), 1, 1 << 20));
         connections.Validators.Add(r => Range(r, "--connections", r.GetValueOrDefault<int>(), 1, BenchOptions.MaxConnections));
         messageBytes.Validators.Add(r => Range(r, "--message-bytes", r.GetValueOrDefault<int>(), BenchOptions.MinMessageBytes, BenchOptions.MaxMessageBytes));
         messages.Validators.Add(r => Range(r, "--messages", r.GetValueOrDefault<long?>() ?? 0, 1, long.MaxValue / (BenchOptions.MaxMessageBytes + 1)));
@@ -81,6 +92,8 @@ internal static class BenchCommand
         command.Add(mode);
         command.Add(connections);
         command.Add(duration);
+        command.Add(ack);
+        command.Add(ackWindow);
         command.Add(messages);
         command.Add(messageBytes);
         command.Add(timeout);
@@ -103,8 +116,21 @@ internal static class BenchCommand
                 throw new UserErrorException(ExitCode.Usage, "--messages is for session and stream mode; hold mode runs for --duration");
             }
 
+            bool acknowledged = result.GetValue(ack);
+            if (acknowledged && benchMode != BenchMode.Stream)
+            {
+                throw new UserErrorException(ExitCode.Usage, "--ack is for stream mode (--mode stream)");
+            }
+
+            if (result.GetResult(ackWindow) is { Implicit: false } && !acknowledged)
+            {
+                throw new UserErrorException(ExitCode.Usage, "--ack-window goes with --ack");
+            }
+
             var options = new BenchOptions
             {
+                Acknowledged = acknowledged,
+                AckWindow = result.GetValue(ackWindow),
                 Host = server.Host,
                 Port = server.Port,
                 Mode = benchMode,
@@ -152,6 +178,12 @@ internal static class BenchCommand
         }
 
         Console.Out.Flush();
+        if (result.Acks == 0 && result.Messages > 0)
+        {
+            throw new UserErrorException(ExitCode.NotAcknowledged,
+                $"the server acknowledged none of {result.Messages:N0} message(s) (does it acknowledge? tcptalk serve does with --ack)");
+        }
+
         return (int)(result.Interrupted ? ExitCode.Interrupted : ExitCode.Success);
     }
 

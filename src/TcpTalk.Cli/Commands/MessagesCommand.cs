@@ -77,6 +77,16 @@ internal static class MessagesCommand
             Description = "Print one JSON object per message and line, with every stored column (raw bytes as base64)",
         };
 
+        var export = new Option<string?>("--export")
+        {
+            Description = "Instead of printing, copy the whole journal (SQLite) to FILE, consistently even while serve writes it; FILE reads with 'messages --journal FILE' and the sqlite3 shell",
+            HelpName = "file",
+        };
+        var force = new Option<bool>("--force")
+        {
+            Description = "With --export: replace FILE if it exists",
+        };
+
         var command = new Command("messages", "Print the messages stored in a journal, oldest first, one line each as 'serve' prints them");
         command.Add(journal);
         command.Add(since);
@@ -86,8 +96,26 @@ internal static class MessagesCommand
         command.Add(limit);
         command.Add(follow);
         command.Add(json);
+        command.Add(export);
+        command.Add(force);
         command.SetAction(async (result, _) =>
         {
+            if (result.GetValue(export) is { } file)
+            {
+                Option[] filters = [since, until, from, contains, limit, follow, json];
+                if (filters.FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } filter)
+                {
+                    throw new UserErrorException(ExitCode.Usage, $"--export copies the whole journal; {filter.Name} applies when reading the copy (messages --journal {file} {filter.Name} ...)");
+                }
+
+                return JournalExporting.Run(result.GetValue(journal)!, file, result.GetValue(force));
+            }
+
+            if (result.GetValue(force))
+            {
+                throw new UserErrorException(ExitCode.Usage, "--force goes with --export");
+            }
+
             var query = new JournalQuery
             {
                 Since = result.GetValue(since),

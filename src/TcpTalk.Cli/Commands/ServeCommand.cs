@@ -101,6 +101,16 @@ internal static class ServeCommand
             Description = Defaults("The name stored with every message in a PostgreSQL journal, to tell the nodes sharing it apart", "the host name"),
             HelpName = "name",
         };
+        var journalMaxBytes = new Option<string>("--journal-max-bytes")
+        {
+            Description = Defaults("Keep at most this much journal data (500MB, 2GiB): past it the oldest messages are dropped whole, each drop logged", "keep everything"),
+            HelpName = "size",
+        };
+        var journalMaxAge = new Option<string>("--journal-max-age")
+        {
+            Description = Defaults("Drop messages received longer ago than this (7d, 12h), whole, each drop logged", "keep everything"),
+            HelpName = "duration",
+        };
         var noJournal = new Option<bool>("--no-journal")
         {
             Description = "Store nothing: print messages only, like the classic server",
@@ -181,6 +191,8 @@ internal static class ServeCommand
             new(output, "Server:Output"),
             new(journal, "Journal:Path"),
             new(nodeName, "Journal:NodeName"),
+            new(journalMaxBytes, "Journal:MaxBytes"),
+            new(journalMaxAge, "Journal:MaxAge"),
             new(noJournal, "Journal:Enabled", IfTrue: "false"),
             new(tlsCert, "Tls:Certificate"),
             new(tlsKey, "Tls:Key"),

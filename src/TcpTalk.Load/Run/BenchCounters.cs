@@ -13,9 +13,16 @@ internal sealed class BenchCounters
     private readonly long[] _errors = new long[BenchErrorKinds.All.Count];
     private long _attempted, _established, _greeted, _dropped, _sessions, _sessionsInWindow, _messages, _bytes;
     private long _bytesWritten, _lastGreeting, _lastClose;
+    private long _acks;
 
     /// <summary>Latency in nanoseconds: session mode, connect call to the server's close; otherwise connect call to greeting.</summary>
     public LatencyHistogram Latency { get; } = new();
+
+    /// <summary>Stream mode with acks: nanoseconds from the write carrying a message to its <c>ack</c>.</summary>
+    public LatencyHistogram AckLatency { get; } = new();
+
+    /// <summary>Acknowledgements received (stream mode with acks).</summary>
+    public long Acks => Volatile.Read(ref _acks);
 
     public long Attempted => Volatile.Read(ref _attempted);
 
@@ -103,6 +110,12 @@ internal sealed class BenchCounters
     }
 
     /// <summary>Stream bytes just written, for the live rate.</summary>
+    public void Acknowledged(long ticks)
+    {
+        Interlocked.Increment(ref _acks);
+        AckLatency.Record(Nanoseconds(ticks));
+    }
+
     public void Wrote(long bytes) => Interlocked.Add(ref _bytesWritten, bytes);
 
     /// <summary>Converts a <see cref="Stopwatch"/> tick count to nanoseconds.</summary>

@@ -113,6 +113,7 @@ internal sealed partial class BenchRun
                 workers.Add(_options.Mode switch
                 {
                     BenchMode.Session => RunSessionsAsync(slot),
+                    BenchMode.Stream when _options.Acknowledged => RunAckedStreamAsync(slot, StreamQuota(slot.Index)),
                     BenchMode.Stream => RunStreamAsync(slot, StreamQuota(slot.Index)),
                     _ => RunHoldAsync(slot),
                 });
