@@ -21,6 +21,8 @@ public sealed class SettingChangesTests
     [InlineData("Server:Port", true)]
     [InlineData("Server:Listen", true)]
     [InlineData("Server:Framing", true)]
+    [InlineData("Server:UnixSocketMode", true)]
+    [InlineData("Server:ProxyHeaderTimeout", false)]
     [InlineData("Server:KeepAliveTime", true)]
     [InlineData("Journal:Path", true)]
     [InlineData("Admin:Listen", true)]
