@@ -34,7 +34,7 @@ for _ in $(seq 100); do grep -q "Listening on unix:" "$RUN/serve.log" 2>/dev/nul
 
 figure() { # mode target field
     dotnet "$OUT/bin/tcptalk.dll" bench "$2" --mode "$1" --duration "${SECONDS_PER_RUN}s" --json \
-        | python3 -c "import json,sys; print(json.load(sys.stdin)['$3'])"
+        2>/dev/null | python3 -c "import json,sys; print(json.load(sys.stdin)['$3'])"
 }
 
 declare -A runs
