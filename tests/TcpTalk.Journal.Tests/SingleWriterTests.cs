@@ -1,11 +1,9 @@
-using System.Diagnostics;
+using TcpTalk.TestSupport;
 
 namespace TcpTalk.Journal.Tests;
 
 public class SingleWriterTests
 {
-    private static readonly TimeSpan HelperTimeout = TimeSpan.FromSeconds(15);
-
     [Fact]
     public async Task SecondJournalInTheSameProcessIsRefusedAtOnce()
     {
@@ -67,56 +65,8 @@ public class SingleWriterTests
     }
 
     /// <summary>The helper process (tests/TcpTalk.Journal.LockHolder) that holds a journal until its stdin closes.</summary>
-    private sealed class LockHolder : IDisposable
+    private static class LockHolder
     {
-        private readonly Process _process;
-
-        private LockHolder(Process process) => _process = process;
-
-        public int Id => _process.Id;
-
-        public static LockHolder Start(string journalPath)
-        {
-            string helper = Path.Combine(AppContext.BaseDirectory, "TcpTalk.Journal.LockHolder.dll");
-            var start = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-            {
-                RedirectStandardInput = true,
-                RedirectStandardOutput = true,
-                UseShellExecute = false,
-            };
-            start.ArgumentList.Add(helper);
-            start.ArgumentList.Add(journalPath);
-            return new LockHolder(Process.Start(start)!);
-        }
-
-        public async Task<string> ReadLineAsync()
-        {
-            using var timeout = new CancellationTokenSource(HelperTimeout);
-            return await _process.StandardOutput.ReadLineAsync(timeout.Token) ?? "(helper exited without a word)";
-        }
-
-        public async Task<int> StopAsync()
-        {
-            _process.StandardInput.Close();
-            using var timeout = new CancellationTokenSource(HelperTimeout);
-            await _process.WaitForExitAsync(timeout.Token);
-            return _process.ExitCode;
-        }
-
-        public void Kill()
-        {
-            _process.Kill();
-            _process.WaitForExit(HelperTimeout);
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                _process.Kill();
-            }
-
-            _process.Dispose();
-        }
+        public static HelperProcess Start(string journalPath) => HelperProcess.Start("TcpTalk.Journal.LockHolder.dll", journalPath);
     }
 }
