@@ -164,6 +164,41 @@ public sealed partial class SpoolSendTests : IDisposable
         Assert.Equal("1", (await StatusAsync())["messages"]); // kept: nothing given to send is dropped
     }
 
+    [Fact]
+    public async Task AStdinLineLongerThanTheLimitStopsAtTheLimitWithoutWaitingForItsEndAndKeepsWhatCameBefore()
+    {
+        int port = FreePort.Get(); // no server: the first lines stay in the spool
+        await using var send = Send(port, stdin: null);
+        await send.Stdin.WriteAsync(Lines(1, 3));
+        await send.Stdin.FlushAsync();
+        var endless = Task.Run(async () =>
+        {
+            try
+            {
+                var chunk = new string('x', 64 * 1024);
+                for (int i = 0; i < 64; i++) // 4 MiB, no newline, and stdin is left open: the line has no end
+                {
+                    await send.Stdin.WriteAsync(chunk);
+                }
+
+                await send.Stdin.FlushAsync();
+            }
+            catch (IOException)
+            {
+                // the sender stopped reading and exited: the pipe is broken
+            }
+        });
+
+        Assert.Equal(2, await send.WaitForExitAsync(TimeSpan.FromSeconds(30))); // a usage error, as send without --spool
+        await endless;
+        var refusals = send.Stderr.Where(l => l.StartsWith("tcptalk: ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["tcptalk: stdin line 4: message is longer than the limit of 65536 bytes (reading stopped after 65536 characters of it); the 3 line(s) before it are spooled"],
+            refusals.Select(l => Regex.Replace(l, @"after \d+ characters", "after 65536 characters")));
+        Assert.DoesNotContain(send.Stderr, l => l.Contains("   at ", StringComparison.Ordinal)); // no stack trace
+        var status = await StatusAsync();
+        Assert.Equal(("3", "3"), (status["messages"], status["accepted"]));
+    }
+
     [TerminalFact]
     public async Task ADrainOnATerminalShowsItsProgressAndErasesItAtTheEnd()
     {

@@ -141,7 +141,10 @@ internal static class SpoolSend
         try
         {
             long number = 0;
-            while (await lines.ReadLineAsync(cancel).ConfigureAwait(false) is { } line)
+            // A line longer than the limit in characters is longer in bytes too (every encoding takes 1 byte or more
+            // per character): stop there rather than hold a line with no end (a stream without newlines) in memory.
+            var bounded = new BoundedLineReader(lines, options.MaxMessageBytes);
+            while (await ReadLineAsync(bounded, number + 1, options.MaxMessageBytes, cancel).ConfigureAwait(false) is { } line)
             {
                 number++;
                 byte[] payload = options.Encoding.GetBytes(line);
@@ -161,6 +164,19 @@ internal static class SpoolSend
         finally
         {
             output.TryComplete(failure);
+        }
+    }
+
+    private static async ValueTask<string?> ReadLineAsync(BoundedLineReader lines, long number, int maxBytes, CancellationToken cancel)
+    {
+        try
+        {
+            return await lines.ReadLineAsync(cancel).ConfigureAwait(false);
+        }
+        catch (LineTooLongException e)
+        {
+            throw new UserErrorException(ExitCode.Usage, Invariant(
+                $"stdin line {number}: message is longer than the limit of {maxBytes} bytes (reading stopped after {e.CharsRead} characters of it); the {number - 1} line(s) before it are spooled"), e);
         }
     }
 
