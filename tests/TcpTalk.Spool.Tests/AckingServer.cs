@@ -23,6 +23,9 @@ internal sealed class AckingServer : IAsyncDisposable
 
     public int Port { get; }
 
+    /// <summary>The connections the running server serves now (0 when stopped).</summary>
+    public int ActiveConnections => _server?.ActiveConnections ?? 0;
+
     /// <summary>A free port with nothing listening on it yet.</summary>
     public static AckingServer NotStarted(string journalPath, Action<TalkServerOptions>? configure = null)
     {

@@ -238,7 +238,10 @@ public sealed class ReconnectingSenderTests : IDisposable
         var run = sender.RunAsync();
         await sender.AppendAsync(Numbered(1, 1));
         await Poll.UntilAsync(() => sender.Delivered == 1);
-        await Task.Delay(1000); // the server closes the idle connection meanwhile
+        // The server's sweep (once a second) closes the idle connection 0.3 to 1.3 s after the ack: wait for the
+        // close itself, since a message sent just before it would meet the idle error line (a real refusal).
+        await Poll.UntilAsync(() => server.ActiveConnections == 0);
+        await Task.Delay(500); // and for the sender to see the close (its watcher reads the error line and the FIN)
         Assert.Equal(1, sender.Connections);
 
         await sender.AppendAsync(Numbered(2, 1));
