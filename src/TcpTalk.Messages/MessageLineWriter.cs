@@ -90,11 +90,26 @@ public sealed class MessageLineWriter : IDisposable
         int length = WriteTextPrefix(batch.ReceivedAt, connection.RemoteAddress, connection.RemotePort,
             connection.IsUnixSocket ? connection.RemoteAddressText : null, prefix);
         prefix = prefix[..length];
+        bool utf8 = batch.Encoding.CodePage == System.Text.Encoding.UTF8.CodePage;
         for (int i = 0; i < batch.Count; i++)
         {
+            var raw = batch[i];
+            if (utf8 && MessageText.IsPlainAscii(raw))
+            {
+                // The common line: nothing to escape, so prefix, text and LF go in with one GetSpan and one Advance
+                // (each is an interface call; three pairs of them per line were a fifth of --no-journal's CPU).
+                int line = length + raw.Length + 1;
+                var span = output.GetSpan(line);
+                prefix.CopyTo(span);
+                raw.CopyTo(span[length..]);
+                span[line - 1] = (byte)'\n';
+                output.Advance(line);
+                continue;
+            }
+
             prefix.CopyTo(output.GetSpan(length));
             output.Advance(length);
-            MessageText.WriteEscapedUtf8(batch[i], batch.Encoding, output);
+            MessageText.WriteEscapedUtf8(raw, batch.Encoding, output);
             output.GetSpan(1)[0] = (byte)'\n';
             output.Advance(1);
         }

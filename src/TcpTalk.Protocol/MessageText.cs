@@ -34,6 +34,12 @@ public static class MessageText
     /// <summary>Finds an encoding by name or throws: <see cref="MessageEncodings.GetEncoding"/>.</summary>
     public static Encoding GetEncoding(string name) => MessageEncodings.GetEncoding(name);
 
+    /// <summary>
+    /// True when <paramref name="raw"/> is printable ASCII without a backslash: in UTF-8 such bytes are shown as they
+    /// are, so <see cref="WriteEscapedUtf8"/> would copy them unchanged (a caller may copy them itself).
+    /// </summary>
+    public static bool IsPlainAscii(ReadOnlySpan<byte> raw) => raw.IndexOfAnyExcept(s_plainAscii) < 0;
+
     /// <summary>Decodes <paramref name="raw"/> in <paramref name="encoding"/> and escapes it (see the type's remarks).</summary>
     public static string DecodeEscaped(ReadOnlySpan<byte> raw, Encoding encoding)
     {

@@ -30,6 +30,20 @@ public class MessageLineWriterTests
     }
 
     [Fact]
+    public void PlainAndEscapedMessagesInOneTextBatchKeepTheirOrderAndEscapes()
+    {
+        var connection = new ConnectionInfo(3, new IPEndPoint(IPAddress.Loopback, 12345), new IPEndPoint(IPAddress.Parse("192.0.2.1"), 1234));
+        var batch = MessageBatch.FromMessages(connection, s_at, MessageEncodings.Utf8,
+            ["a\\b"u8.ToArray(), "plain"u8.ToArray(), Array.Empty<byte>(), "tab\tend"u8.ToArray(), "last"u8.ToArray()]);
+        using var writer = new MessageLineWriter();
+        var output = new ArrayBufferWriter<byte>(1); // grows on every line: each GetSpan must ask for enough
+        writer.Write(batch, output);
+        const string Prefix = "2024-05-01T12:30:15.123Z 192.0.2.1:1234 ";
+        Assert.Equal(Prefix + "a\\\\b\n" + Prefix + "plain\n" + Prefix + "\n" + Prefix + "tab\\tend\n" + Prefix + "last\n",
+            Encoding.UTF8.GetString(output.WrittenSpan));
+    }
+
+    [Fact]
     public void JsonWithoutAJournalHasANullIdAndAStoredRecordKeepsItsTextAndCodePage()
     {
         var local = IPAddress.IPv6Loopback;
