@@ -71,13 +71,7 @@ internal sealed partial class BenchRun
         }
         finally
         {
-            ReleaseWindow(slot);
-            Counters.Sent(sent, sent * frameBytes);
-            slot.Detach();
-            if (reader is not null)
-            {
-                await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            await EndStreamAsync(slot, reader, sent, sent * frameBytes).ConfigureAwait(false);
         }
     }
 

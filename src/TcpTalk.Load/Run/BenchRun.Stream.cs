@@ -78,13 +78,22 @@ internal sealed partial class BenchRun
         }
         finally
         {
-            ReleaseWindow(slot);
-            Counters.Sent(written / messageLength, written);
-            slot.Detach();
-            if (reader is not null)
-            {
-                await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
+            await EndStreamAsync(slot, reader, written / messageLength, written).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// The end of one streaming connection, plain or acknowledged, however it ended: its window slot given back, what
+    /// it sent counted, the slot detached, and its reader awaited (its failure was counted where it happened).
+    /// </summary>
+    private async Task EndStreamAsync(LoadSlot slot, Task? reader, long messages, long bytes)
+    {
+        ReleaseWindow(slot);
+        Counters.Sent(messages, bytes);
+        slot.Detach();
+        if (reader is not null)
+        {
+            await reader.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
     }
 
