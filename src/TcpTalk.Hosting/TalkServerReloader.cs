@@ -12,7 +12,8 @@ namespace TcpTalk.Hosting;
 /// <c>reloadOnChange</c>, the CLI's layers). SIGHUP and a watched file first reload the configuration root, so a
 /// configuration that cannot be read (invalid JSON, a value the CLI refuses) is refused there, with one line.
 /// </summary>
-internal sealed class TalkServerReloader(TalkServerService service, TalkServerSettingsSource source, TalkServerReloadOptions options, ILoggerFactory loggers)
+internal sealed class TalkServerReloader(TalkServerService service, TalkServerSettingsSource source, TalkServerReloadOptions options,
+    LogFilterReloadSignal logFilters, ILoggerFactory loggers)
     : IHostedLifecycleService, IDisposable
 {
     private readonly ILogger _log = loggers.CreateLogger("TcpTalk.Hosting");
@@ -101,7 +102,9 @@ internal sealed class TalkServerReloader(TalkServerService service, TalkServerSe
     {
         lock (_lock)
         {
-            // The logger filters follow the configuration themselves; named here so the reload's line counts them.
+            // The logger filters read the reloaded configuration now, so the line below is true once it is written;
+            // the levels are named so that the line counts them.
+            logFilters.Signal();
             var levels = source.Configuration is { } configuration ? LogLevels(configuration) : [];
             var changed = levels.Keys.Union(_logLevels.Keys, StringComparer.OrdinalIgnoreCase)
                 .Where(k => levels.GetValueOrDefault(k) != _logLevels.GetValueOrDefault(k)).Order(StringComparer.Ordinal).ToList();

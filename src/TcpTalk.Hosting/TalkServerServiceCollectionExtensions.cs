@@ -70,10 +70,14 @@ public static class TalkServerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         var options = new TalkServerReloadOptions();
         configure?.Invoke(options);
+        // The logger filters are read again at each applied reload, before it is logged (LogFilterReloadSignal).
+        var logFilters = new LogFilterReloadSignal();
+        services.AddSingleton<IOptionsChangeTokenSource<LoggerFilterOptions>>(logFilters);
         services.AddHostedService(s => new TalkServerReloader(
             s.GetRequiredService<TalkServerService>(),
             s.GetRequiredService<TalkServerSettingsSource>(),
             options,
+            logFilters,
             s.GetService<ILoggerFactory>() ?? Microsoft.Extensions.Logging.Abstractions.NullLoggerFactory.Instance));
         return services;
     }

@@ -142,9 +142,9 @@ public sealed class ReloadTests : IDisposable
         Assert.Equal(0, await server.StopAsync());
     }
 
-    // Quarantined: in 1 of 3 clean CI runs the reload was applied (its line counted Logging:LogLevel:Default) but the
-    // logger filters never followed within 20 s; the cause is not found yet (see the session note).
-    [Fact(Skip = "flaky: the logger filters sometimes do not follow a reload (under investigation)")]
+    // Once flaky: the "reloaded" line came before the logger filters had followed, so the connection right after it
+    // could still be filtered at the old level (HostedReloadTests.TheLogLevelsAreInForceWhenTheReloadIsLogged).
+    [Fact]
     public async Task TheLogLevelFollowsTheReloadedFile()
     {
         await using var server = await ServeAsync("""{ "Logging": { "LogLevel": { "Default": "Information" } } }""");

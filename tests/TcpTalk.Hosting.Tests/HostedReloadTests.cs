@@ -42,8 +42,34 @@ public sealed class HostedReloadTests : IDisposable
         return Encoding.ASCII.GetString(await client.ReadFrameAsync());
     }
 
-    private static string Json(string greeting, string more = "") =>
-        $$"""{ "TcpTalk": { "Server": { "Listen": [ "127.0.0.1:0" ], "Greeting": "{{greeting}}"{{more}} }, "Journal": { "Enabled": false } } }""";
+    private static string Json(string greeting, string more = "", string levels = "Information") =>
+        $$"""{ "Logging": { "LogLevel": { "Default": "{{levels}}" } }, "TcpTalk": { "Server": { "Listen": [ "127.0.0.1:0" ], "Greeting": "{{greeting}}"{{more}} }, "Journal": { "Enabled": false } } }""";
+
+    /// <summary>Records, at each "Configuration reloaded" line, what <see cref="Check"/> says at that moment.</summary>
+    private sealed class ReloadLineProbe : ILoggerProvider, ILogger
+    {
+        public Func<bool> Check { get; set; } = () => false;
+
+        public System.Collections.Concurrent.ConcurrentQueue<bool> Seen { get; } = new();
+
+        public ILogger CreateLogger(string categoryName) => this;
+
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            if (formatter(state, exception).StartsWith("Configuration reloaded", StringComparison.Ordinal))
+            {
+                Seen.Enqueue(Check());
+            }
+        }
+
+        public void Dispose()
+        {
+        }
+    }
 
     [Fact]
     public async Task AJsonFileWithReloadOnChangeGivesNewConnectionsTheNewGreeting()
@@ -55,6 +81,36 @@ public sealed class HostedReloadTests : IDisposable
         File.WriteAllText(ConfigFile, Json("Two"));
         await Poll.UntilAsync(() => _log.Lines.Any(l => l == "Configuration reloaded (1 changes: Server:Greeting)"), Soon);
         Assert.Equal("Two", await GreetingAsync(host));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task TheLogLevelsAreInForceWhenTheReloadIsLogged()
+    {
+        // At the moment the "reloaded" line is written, the logger filters must already be the file's new ones: a
+        // connection accepted right after it is logged at the new level (the functional test's flake, made exact).
+        File.WriteAllText(ConfigFile, Json("One", levels: "Information"));
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Configuration.AddJsonFile(ConfigFile, optional: false, reloadOnChange: true);
+        builder.Logging.AddConfiguration(builder.Configuration.GetSection("Logging"));
+        var probe = new ReloadLineProbe();
+        builder.Logging.AddProvider(probe);
+        builder.Services.AddTalkServer(builder.Configuration.GetSection("TcpTalk"));
+        builder.Services.AddTalkServerReload(o => o.OnHangupSignal = false);
+        using var host = builder.Build();
+        var serverLog = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("TcpTalk.Server");
+        probe.Check = () => serverLog.IsEnabled(LogLevel.Debug);
+        await host.StartAsync(new CancellationTokenSource(Soon).Token);
+        Assert.False(serverLog.IsEnabled(LogLevel.Debug));
+
+        for (int round = 1; round <= 3; round++) // the callbacks' order changes from one reload to the next
+        {
+            string level = round % 2 == 1 ? "Debug" : "Information";
+            File.WriteAllText(ConfigFile, Json($"Round {round}", levels: level));
+            await Poll.UntilAsync(() => probe.Seen.Count == round, Soon);
+            Assert.Equal(level == "Debug", probe.Seen.Last());
+        }
+
         await host.StopAsync();
     }
 

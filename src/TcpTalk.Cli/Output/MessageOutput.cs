@@ -43,8 +43,8 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _dirty = new(0, 1);
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private LineBuffer _filling = new(InitialBufferBytes);
-    private LineBuffer? _spare = new(InitialBufferBytes);
+    private LineBuffer _filling;
+    private LineBuffer? _spare;
     private TaskCompletionSource? _room;
     private bool _signalled;
     private bool _closing;
@@ -60,6 +60,9 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         _options = options ?? new MessageOutputOptions();
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.MaxBufferedBytes, 1, nameof(options));
         _lines = new MessageLineWriter(_options.Format);
+        // The filling buffer reaches the bound plus the batch that crossed it (up to a read's messages, escaped).
+        int retain = (int)Math.Min(Array.MaxLength, 2L * Math.Max(_options.MaxBufferedBytes, InitialBufferBytes));
+        (_filling, _spare) = (new LineBuffer(InitialBufferBytes, retain), new LineBuffer(InitialBufferBytes, retain));
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(OutputLog.Category);
         var meter = _options.MeterFactory?.Create(MeterName) ?? s_sharedMeter;
         _skippedLines = meter.CreateCounter<long>("tcptalk.server.output_lines_skipped", "{line}",
@@ -325,10 +328,12 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// A growable byte buffer that formatting writes into. It keeps up to four times its first capacity between
-    /// writes (a busy second's backlog), and shrinks back after a stall or a huge message grew it past that.
+    /// A growable byte buffer that formatting writes into. It keeps what it grew to, up to
+    /// <paramref name="retainBytes"/>, between writes: under a steady flood it fills to the output's bound at every
+    /// swap, and growing it again each time (a new large array, zeroed and faulted in page by page, then copied into)
+    /// cost a fifth of the server's CPU in stream mode (bench/PROFILE.md). Past that (a huge message) it shrinks back.
     /// </summary>
-    private sealed class LineBuffer(int capacity) : IBufferWriter<byte>
+    private sealed class LineBuffer(int capacity, int retainBytes) : IBufferWriter<byte>
     {
         private byte[] _bytes = new byte[capacity];
 
@@ -353,7 +358,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         public void Clear()
         {
             Length = 0;
-            if (_bytes.Length > capacity * 4)
+            if (_bytes.Length > retainBytes)
             {
                 _bytes = new byte[capacity];
             }
