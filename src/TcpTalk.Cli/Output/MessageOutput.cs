@@ -20,8 +20,10 @@ namespace TcpTalk.Cli.Output;
 /// once while a flood of lines costs one write per many lines. When the filling buffer holds
 /// <see cref="MessageOutputOptions.MaxBufferedBytes"/> while a write is still in progress, the stream is behind:
 /// <see cref="OutputBehind.Wait"/> makes the connection wait for the swap (backpressure, as TCP then slows its
-/// client); <see cref="OutputBehind.Skip"/> drops the batch's lines, counts them in
-/// <c>tcptalk.server.output_lines_skipped</c> and warns at most once a second with the count.
+/// client); <see cref="OutputBehind.Skip"/> does the same while the stream takes bytes, and once it has taken none for
+/// <see cref="MessageOutputOptions.StalledAfter"/> drops the batch's lines, counts them in
+/// <c>tcptalk.server.output_lines_skipped</c> and warns at most once a second with the count. The writer writes in
+/// chunks of <see cref="WriteChunkBytes"/>, so a stream that is slow but reading shows progress within a write.
 /// A stream that fails (a closed pipe) turns the output off; the server keeps serving.
 /// </remarks>
 internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
@@ -31,6 +33,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
 
     private const int InitialBufferBytes = 128 * 1024;
     private const int WriteWithoutPauseBytes = 64 * 1024; // a backlog this big is written at once, without gathering
+    private const int WriteChunkBytes = 1024 * 1024;
     private static readonly TimeSpan s_gatherDelay = TimeSpan.FromMilliseconds(1);
     private static readonly TimeSpan s_warningInterval = TimeSpan.FromSeconds(1);
     private static readonly Meter s_sharedMeter = new(MeterName);
@@ -43,10 +46,12 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly SemaphoreSlim _dirty = new(0, 1);
     private readonly TaskCompletionSource _writerDone = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private LineBuffer _filling;
-    private LineBuffer? _spare;
+    private OutputLineBuffer _filling;
+    private OutputLineBuffer? _spare;
     private TaskCompletionSource? _room;
     private bool _signalled;
+    private bool _writing;
+    private long _progressAt; // timestamp of the write's start or of its last chunk taken by the stream
     private bool _closing;
     private Exception? _failure;
     private long _skipped;
@@ -62,7 +67,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         _lines = new MessageLineWriter(_options.Format);
         // The filling buffer reaches the bound plus the batch that crossed it (up to a read's messages, escaped).
         int retain = (int)Math.Min(Array.MaxLength, 2L * Math.Max(_options.MaxBufferedBytes, InitialBufferBytes));
-        (_filling, _spare) = (new LineBuffer(InitialBufferBytes, retain), new LineBuffer(InitialBufferBytes, retain));
+        (_filling, _spare) = (new OutputLineBuffer(InitialBufferBytes, retain), new OutputLineBuffer(InitialBufferBytes, retain));
         _logger = (_options.LoggerFactory ?? NullLoggerFactory.Instance).CreateLogger(OutputLog.Category);
         var meter = _options.MeterFactory?.Create(MeterName) ?? s_sharedMeter;
         _skippedLines = meter.CreateCounter<long>("tcptalk.server.output_lines_skipped", "{line}",
@@ -76,7 +81,8 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
     /// <inheritdoc/>
     public ValueTask OnMessagesAsync(MessageBatch batch, CancellationToken cancellationToken)
     {
-        Task? room = null;
+        Task? room;
+        TimeSpan patience;
         long warn = 0;
         lock (_gate)
         {
@@ -85,11 +91,8 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
                 return ValueTask.CompletedTask;
             }
 
-            if (_options.WhenBehind == OutputBehind.Wait)
-            {
-                room = (_room ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
-            }
-            else
+            room = RoomLocked(out patience);
+            if (room is null)
             {
                 warn = SkipLocked(batch.Count);
             }
@@ -97,15 +100,10 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
 
         if (room is not null)
         {
-            return WaitForRoomAsync(batch, room, cancellationToken);
+            return WaitForRoomAsync(batch, room, patience, cancellationToken);
         }
 
-        _skippedLines.Add(batch.Count);
-        if (warn > 0)
-        {
-            OutputLog.LinesSkipped(_logger, warn);
-        }
-
+        ReportSkipped(batch.Count, warn);
         return ValueTask.CompletedTask;
     }
 
@@ -170,11 +168,41 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         return true;
     }
 
-    private async ValueTask WaitForRoomAsync(MessageBatch batch, Task room, CancellationToken cancellationToken)
+    /// <summary>
+    /// What a batch that does not fit waits on for room, and for how long (<paramref name="patience"/>: forever with
+    /// <see cref="OutputBehind.Wait"/>; with <see cref="OutputBehind.Skip"/> until the stream has taken nothing for
+    /// <see cref="MessageOutputOptions.StalledAfter"/>); null when the stream has stalled and the lines are skipped.
+    /// </summary>
+    private Task? RoomLocked(out TimeSpan patience)
+    {
+        patience = Timeout.InfiniteTimeSpan;
+        if (_options.WhenBehind == OutputBehind.Skip)
+        {
+            var quiet = _writing ? _options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _progressAt)) : TimeSpan.Zero;
+            patience = _options.StalledAfter - quiet;
+            if (patience <= TimeSpan.Zero)
+            {
+                return null;
+            }
+        }
+
+        return (_room ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+    }
+
+    private async ValueTask WaitForRoomAsync(MessageBatch batch, Task room, TimeSpan patience, CancellationToken cancellationToken)
     {
         while (true)
         {
-            await room.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await room.WaitAsync(patience, _options.TimeProvider, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                // Patience ran out: whether the stream has stalled (or took bytes meanwhile) is decided below.
+            }
+
+            long warn;
             lock (_gate)
             {
                 if (TryAppendLocked(batch))
@@ -182,8 +210,26 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
                     return;
                 }
 
-                room = (_room ??= new(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+                if (RoomLocked(out patience) is { } next)
+                {
+                    room = next;
+                    continue;
+                }
+
+                warn = SkipLocked(batch.Count);
             }
+
+            ReportSkipped(batch.Count, warn);
+            return;
+        }
+    }
+
+    private void ReportSkipped(int lines, long warn)
+    {
+        _skippedLines.Add(lines);
+        if (warn > 0)
+        {
+            OutputLog.LinesSkipped(_logger, warn);
         }
     }
 
@@ -250,7 +296,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
                     Thread.Sleep(s_gatherDelay); // let lines gather: one write for many
                 }
 
-                LineBuffer full;
+                OutputLineBuffer full;
                 lock (_gate)
                 {
                     _signalled = false;
@@ -267,12 +313,15 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
                     full = _filling;
                     _filling = _spare!;
                     _spare = null;
+                    _writing = true;
+                    Interlocked.Exchange(ref _progressAt, _options.TimeProvider.GetTimestamp());
                     ReleaseRoomLocked(); // connections waiting for room (Wait) fill the spare meanwhile
                 }
 
                 WriteOut(full);
                 lock (_gate)
                 {
+                    _writing = false;
                     full.Clear();
                     _spare = full;
                     if (_closing && _filling.Length == 0)
@@ -290,7 +339,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         }
     }
 
-    private void WriteOut(LineBuffer full)
+    private void WriteOut(OutputLineBuffer full)
     {
         if (Volatile.Read(ref _failure) is not null)
         {
@@ -300,7 +349,13 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         try
         {
             // Outside the lock: a stream that blocks here holds this thread only, never a connection.
-            _stream.Write(full.Written);
+            var lines = full.Written;
+            for (int at = 0; at < lines.Length; at += WriteChunkBytes)
+            {
+                _stream.Write(lines.Slice(at, Math.Min(WriteChunkBytes, lines.Length - at)));
+                Interlocked.Exchange(ref _progressAt, _options.TimeProvider.GetTimestamp());
+            }
+
             _stream.Flush();
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or NotSupportedException)
@@ -324,53 +379,6 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         if (warn > 0)
         {
             OutputLog.LinesSkipped(_logger, warn);
-        }
-    }
-
-    /// <summary>
-    /// A growable byte buffer that formatting writes into. It keeps what it grew to, up to
-    /// <paramref name="retainBytes"/>, between writes: under a steady flood it fills to the output's bound at every
-    /// swap, and growing it again each time (a new large array, zeroed and faulted in page by page, then copied into)
-    /// cost a fifth of the server's CPU in stream mode (bench/PROFILE.md). Past that (a huge message) it shrinks back.
-    /// </summary>
-    private sealed class LineBuffer(int capacity, int retainBytes) : IBufferWriter<byte>
-    {
-        private byte[] _bytes = new byte[capacity];
-
-        public int Length { get; private set; }
-
-        public ReadOnlySpan<byte> Written => _bytes.AsSpan(0, Length);
-
-        public void Advance(int count) => Length += count;
-
-        public Memory<byte> GetMemory(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return _bytes.AsMemory(Length);
-        }
-
-        public Span<byte> GetSpan(int sizeHint = 0)
-        {
-            Ensure(sizeHint);
-            return _bytes.AsSpan(Length);
-        }
-
-        public void Clear()
-        {
-            Length = 0;
-            if (_bytes.Length > retainBytes)
-            {
-                _bytes = new byte[capacity];
-            }
-        }
-
-        private void Ensure(int sizeHint)
-        {
-            int need = Math.Max(sizeHint, 16);
-            if (_bytes.Length - Length < need)
-            {
-                Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, Length + need));
-            }
         }
     }
 }

@@ -16,8 +16,8 @@ internal sealed class MessageOutputOptions
     /// <summary>
     /// What happens when the stream does not take lines as fast as messages arrive. <see cref="OutputBehind.Wait"/>
     /// (the default, for when the output is the only record): connections wait, no line is lost.
-    /// <see cref="OutputBehind.Skip"/> (for when a journal is the record): connections never wait; lines past the
-    /// buffer are skipped and counted.
+    /// <see cref="OutputBehind.Skip"/> (for when a journal is the record): connections wait only while the stream makes
+    /// progress (<see cref="StalledAfter"/>); past that, lines past the buffer are skipped and counted.
     /// </summary>
     public OutputBehind WhenBehind { get; init; } = OutputBehind.Wait;
 
@@ -27,6 +27,15 @@ internal sealed class MessageOutputOptions
     /// hiccup at tens of thousands of messages a second, small enough for any server.
     /// </summary>
     public int MaxBufferedBytes { get; init; } = DefaultMaxBufferedBytes;
+
+    /// <summary>
+    /// With <see cref="OutputBehind.Skip"/>, how long the stream may take no bytes at all before it counts as stalled.
+    /// While it takes bytes (a flood into a file, a slow but reading consumer) a connection whose lines do not fit waits
+    /// for room, as with <see cref="OutputBehind.Wait"/>, so no line is skipped; once it has taken nothing for this
+    /// long, lines that do not fit are skipped at once, so a stalled stream delays a connection by at most this, once.
+    /// Default 250 ms; <see cref="TimeSpan.Zero"/> skips as soon as the buffer is full.
+    /// </summary>
+    public TimeSpan StalledAfter { get; init; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>
     /// With <see cref="OutputBehind.Skip"/>, how long disposing waits for the stream to take the lines still buffered;
@@ -41,7 +50,7 @@ internal sealed class MessageOutputOptions
     /// <summary>Creates the meter of the skipped-lines counter; null uses a process-wide meter.</summary>
     public IMeterFactory? MeterFactory { get; init; }
 
-    /// <summary>The clock of the once-a-second warning and the drain timeout.</summary>
+    /// <summary>The clock of the once-a-second warning, the stall and the drain timeout.</summary>
     public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
 }
 
@@ -51,6 +60,9 @@ internal enum OutputBehind
     /// <summary>Backpressure: connections wait for room in the buffer; no line is lost.</summary>
     Wait,
 
-    /// <summary>Connections never wait: lines that do not fit the buffer are skipped, counted and warned about.</summary>
+    /// <summary>
+    /// Connections wait only while the stream makes progress; once it stalls (<see cref="MessageOutputOptions.StalledAfter"/>),
+    /// lines that do not fit the buffer are skipped, counted and warned about.
+    /// </summary>
     Skip,
 }

@@ -90,10 +90,12 @@ public class MessageOutputTests
     {
         using var stream = new HeldStream();
         var log = new CapturedLog();
-        var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Skip, MaxBufferedBytes = 1000, LoggerFactory = log });
+        var stall = TimeSpan.FromMilliseconds(200);
+        var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Skip, MaxBufferedBytes = 1000, StalledAfter = stall, LoggerFactory = log });
         stream.Hold();
         await output.OnMessagesAsync(Batch("0"), default);
         await Poll.UntilAsync(() => stream.BlockedWrites == 1); // the writer holds line 0 and waits on the stream
+        await Task.Delay(stall + TimeSpan.FromMilliseconds(100)); // the stream has taken nothing for longer than StalledAfter
 
         for (int i = 1; i <= 1000; i++)
         {
@@ -118,6 +120,48 @@ public class MessageOutputTests
             .ToList();
         Assert.InRange(counts.Count, 2, 3);
         Assert.Equal(output.SkippedLines, counts.Sum());
+    }
+
+    [Fact]
+    public async Task WithSkipAStreamThatStillTakesBytesMakesConnectionsWaitAndNoLineIsSkipped()
+    {
+        // A flood into a file: the stream is busy, not stalled, so the lines wait for it as with Wait.
+        using var stream = new HeldStream();
+        var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Skip, MaxBufferedBytes = 1000, StalledAfter = TimeSpan.FromSeconds(20) });
+        stream.Hold();
+        await output.OnMessagesAsync(Batch("0"), default);
+        await Poll.UntilAsync(() => stream.BlockedWrites == 1);
+
+        var writes = Enumerable.Range(1, 200).Select(i => output.OnMessagesAsync(Batch(Text(i)), default).AsTask()).ToList();
+        int taken = Fitting(1000);
+        Assert.All(writes.Take(taken), w => Assert.True(w.IsCompletedSuccessfully));
+        Assert.All(writes.Skip(taken), w => Assert.False(w.IsCompleted));
+
+        stream.Release();
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(10));
+        await output.DisposeAsync();
+        Assert.Equal(0, output.SkippedLines);
+        Assert.Equal(201, Encoding.UTF8.GetString(stream.Written).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+    }
+
+    [Fact]
+    public async Task WithSkipConnectionsWaitingForAStreamThatStallsSkipTheirLinesOnceItHasTakenNothingForStalledAfter()
+    {
+        using var stream = new HeldStream();
+        var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Skip, MaxBufferedBytes = 1000, StalledAfter = TimeSpan.FromMilliseconds(300) });
+        stream.Hold();
+        await output.OnMessagesAsync(Batch("0"), default);
+        await Poll.UntilAsync(() => stream.BlockedWrites == 1);
+
+        var writes = Enumerable.Range(1, 200).Select(i => output.OnMessagesAsync(Batch(Text(i)), default).AsTask()).ToList();
+        int taken = Fitting(1000);
+        Assert.False(writes[taken].IsCompleted); // waits first: the stream might only be busy
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(10)); // the stream never takes a byte: all give up waiting
+        Assert.Equal(200 - taken, output.SkippedLines);
+
+        stream.Release();
+        await output.DisposeAsync();
+        Assert.Equal(taken + 1, Encoding.UTF8.GetString(stream.Written).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }
 
     [Fact]
