@@ -8,7 +8,8 @@ namespace TcpTalk.Hosting;
 /// atomic rename in the same directory (certbot, editors, <c>mv new old</c>), a symbolic link pointed elsewhere,
 /// created or deleted. Change notifications come from a <see cref="FileSystemWatcher"/> on each file's directory
 /// (so a rename over the file is seen); a poll of each file's identity (its resolved target, length and
-/// modification time) catches what notifications miss (network file systems, an inotify limit reached).
+/// modification time) catches what notifications miss (network file systems, an inotify limit reached) and a file
+/// that did not exist when watching began, in a directory where none of the files existed (within the poll interval).
 /// </summary>
 /// <remarks>
 /// The debounce matters: a certificate and its key are two files written one after the other, and an editor may
@@ -45,7 +46,10 @@ internal sealed class FileChangeWatcher : IDisposable
             _identities[path] = Identity(path);
         }
 
-        foreach (var directory in _paths.GroupBy(p => Path.GetDirectoryName(p)!, StringComparer.Ordinal))
+        // A directory where no watched file exists yet (appsettings.json that may be created some day) is left to the
+        // poll: each notification watcher is an inotify instance, a limit shared by every process of the user (128).
+        foreach (var directory in _paths.GroupBy(p => Path.GetDirectoryName(p)!, StringComparer.Ordinal)
+                     .Where(d => d.Any(p => _identities[p] != "absent")))
         {
             try
             {

@@ -159,6 +159,19 @@ public sealed class ReloadTests : IDisposable
     }
 
     [Fact]
+    public async Task AnAppSettingsFileCreatedAfterTheStartIsReadWithoutASignal()
+    {
+        // No --config: serve reads appsettings.json in its working directory where it exists, and watches for one.
+        await using var server = await Tcptalk.ListeningAsync(Tcptalk.Start(["serve", "--listen", "127.0.0.1:0", "--no-journal"], workingDirectory: _dir));
+        Assert.StartsWith("Welcome ", await GreetingAsync(server), StringComparison.Ordinal);
+
+        File.WriteAllText(Path.Combine(_dir, "appsettings.json"), """{ "Server": { "Greeting": "Created {address}" } }""");
+        await LogAsync(server, "Configuration reloaded (1 changes: Server:Greeting)");
+        Assert.Equal("Created 127.0.0.1", await GreetingAsync(server));
+        Assert.Equal(0, await server.StopAsync());
+    }
+
+    [Fact]
     public async Task AFlagStillWinsOverTheReloadedFile()
     {
         await using var server = await ServeAsync("""{ "Server": { "Greeting": "File" } }""", "--greeting", "Flag");

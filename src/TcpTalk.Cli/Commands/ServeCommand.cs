@@ -213,11 +213,13 @@ internal static class ServeCommand
         command.Add(printConfig);
         command.SetAction(async (result, _) =>
         {
+            string? configFile = result.GetValue(config);
             var inputs = new ConfigurationInputs(
-                ConfigurationInputs.FindFiles(result.GetValue(config), AppContext.BaseDirectory, Environment.CurrentDirectory),
+                ConfigurationInputs.FindFiles(configFile, AppContext.BaseDirectory, Environment.CurrentDirectory),
                 ConfigurationInputs.ProcessEnvironment(),
                 [.. flags.Select(f => f.Given(result)).OfType<GivenFlag>()],
-                flags.GroupBy(f => f.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Last().Option.Name, StringComparer.OrdinalIgnoreCase));
+                flags.GroupBy(f => f.Key, StringComparer.OrdinalIgnoreCase).ToDictionary(g => g.Key, g => g.Last().Option.Name, StringComparer.OrdinalIgnoreCase),
+                ConfigurationInputs.OptionalFilesFor(configFile, AppContext.BaseDirectory, Environment.CurrentDirectory));
             var configuration = ServeConfiguration.Load(inputs);
             if (result.GetValue(printConfig))
             {

@@ -51,7 +51,7 @@ internal static class ServeHost
         builder.Services.AddTalkServer(values);
         builder.Services.AddTalkServerReload(o =>
         {
-            foreach (string file in configuration.Inputs.Files)
+            foreach (string file in configuration.Inputs.WatchedFiles) // an appsettings.json created later is read too
             {
                 o.ConfigurationFiles.Add(file);
             }
