@@ -2,11 +2,13 @@ using System.Buffers.Binary;
 using System.Net;
 using System.Runtime.CompilerServices;
 using SQLitePCL;
+using TcpTalk.Journal;
 using TcpTalk.Messages;
 
 /// <summary>
-/// Design A: SQLite with one row per read batch (the messages' lengths as varints and their bytes back to back, a
-/// CRC-32C over both) and a connections table (no time index: --since seeks by binary search over first_id), so endpoints and code page are stored once per connection.
+/// Design A: SQLite with one row per read batch, encoded by the journal's own <see cref="JournalBatchFormat"/> (the
+/// messages' lengths as varints and their bytes back to back, the row's CRC-32C, receive time in microseconds), so the
+/// rows measured are the shipped format's, and a connections table (no time index: --since seeks by binary search over first_id), so endpoints and code page are stored once per connection.
 /// </summary>
 internal sealed class BatchRowStore : SqliteStore
 {
@@ -40,20 +42,23 @@ internal sealed class BatchRowStore : SqliteStore
         {
             var message = batch[i];
             EnsureRoom(ref _lengths, lengthBytes + 5);
-            lengthBytes += WriteVarint(_lengths.AsSpan(lengthBytes), (uint)message.Length);
+            lengthBytes += JournalBatchFormat.WriteVarint(_lengths.AsSpan(lengthBytes), (uint)message.Length);
             EnsureRoom(ref _bytes, total + message.Length);
             message.CopyTo(_bytes.AsSpan(total));
             total += message.Length;
         }
 
-        uint crc = Crc32C.Compute(_bytes.AsSpan(0, total)) ^ Crc32C.Compute(_lengths.AsSpan(0, lengthBytes));
+        var lengths = _lengths.AsSpan(0, lengthBytes);
+        var bytes = _bytes.AsSpan(0, total);
+        long received = UnixMicros.From(batch.ReceivedAt);
         Bind(raw.sqlite3_bind_int64(_insertBatch, 1, _nextId));
         Bind(raw.sqlite3_bind_int(_insertBatch, 2, batch.Count));
-        Bind(raw.sqlite3_bind_int64(_insertBatch, 3, batch.ReceivedAt.ToUnixTimeMilliseconds() * 1000));
+        Bind(raw.sqlite3_bind_int64(_insertBatch, 3, received));
         Bind(raw.sqlite3_bind_int64(_insertBatch, 4, connection));
-        Bind(raw.sqlite3_bind_blob(_insertBatch, 5, _lengths.AsSpan(0, lengthBytes)));
-        Bind(raw.sqlite3_bind_blob(_insertBatch, 6, _bytes.AsSpan(0, total)));
-        Bind(raw.sqlite3_bind_int64(_insertBatch, 7, crc));
+        Bind(raw.sqlite3_bind_blob(_insertBatch, 5, lengths));
+        // An empty span would bind NULL (a null pointer), as in the journal: bind an empty value explicitly.
+        Bind(bytes.IsEmpty ? raw.sqlite3_bind_zeroblob(_insertBatch, 6, 0) : raw.sqlite3_bind_blob(_insertBatch, 6, bytes));
+        Bind(raw.sqlite3_bind_int64(_insertBatch, 7, JournalBatchFormat.Checksum(_nextId, batch.Count, received, connection, lengths, bytes)));
         Step(_insertBatch);
         _nextId += batch.Count;
     }
@@ -92,18 +97,5 @@ internal sealed class BatchRowStore : SqliteStore
         {
             Array.Resize(ref buffer, Math.Max(needed, buffer.Length * 2));
         }
-    }
-
-    private static int WriteVarint(Span<byte> to, uint value)
-    {
-        int n = 0;
-        while (value >= 0x80)
-        {
-            to[n++] = (byte)(value | 0x80);
-            value >>= 7;
-        }
-
-        to[n++] = (byte)value;
-        return n;
     }
 }

@@ -51,22 +51,7 @@ public sealed partial class TalkServerService
             // What cannot change keeps its value in force: copied into the new settings, so they describe what serves.
             var current = server.Options;
             var options = next.Server.ToOptions();
-            options.Listen.Clear();
-            foreach (var endpoint in current.Listen)
-            {
-                options.Listen.Add(endpoint);
-            }
-
-            (options.Port, options.Framing, options.ListenBacklog, options.Acknowledge) = (current.Port, current.Framing, current.ListenBacklog, current.Acknowledge);
-            options.UnixSocketMode = current.UnixSocketMode;
-            options.InheritedListeners.Clear();
-            foreach (var socket in current.InheritedListeners)
-            {
-                options.InheritedListeners.Add(socket); // systemd's sockets, taken once at start
-            }
-
-            (options.KeepAliveTime, options.KeepAliveInterval, options.KeepAliveCount) = (current.KeepAliveTime, current.KeepAliveInterval, current.KeepAliveCount);
-            (options.Journal, options.MeterFactory, options.TimeProvider) = (current.Journal, current.MeterFactory, current.TimeProvider);
+            options.CopyRestartOnlyFrom(current);
             (next.Journal, next.Admin) = (_settings.Journal, _settings.Admin);
 
             ServerTlsOptions? tls = current.Tls;

@@ -13,7 +13,8 @@ public sealed partial class TalkServer
     /// <see cref="TalkServerOptions.ListenBacklog"/> and the keepalive settings, and neither can
     /// <see cref="TalkServerOptions.Framing"/>, <see cref="TalkServerOptions.Journal"/>,
     /// <see cref="TalkServerOptions.Acknowledge"/>, <see cref="TalkServerOptions.MeterFactory"/> or
-    /// <see cref="TalkServerOptions.TimeProvider"/>: give the current values (<see cref="RestartOnlyChanges"/> names those that differ).
+    /// <see cref="TalkServerOptions.TimeProvider"/> (<see cref="TalkServerOptions.RestartOnlyProperties"/>): give the current
+    /// values (<see cref="TalkServerOptions.CopyRestartOnlyFrom"/> copies them; <see cref="RestartOnlyChanges"/> names those that differ).
     /// </summary>
     /// <exception cref="ArgumentException">An option is out of range, or one of those that cannot change differs; the message names it.</exception>
     public void Reconfigure(TalkServerOptions options)

@@ -187,6 +187,25 @@ public sealed class TalkServerOptions
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
+    /// The properties a running server cannot take from <see cref="TalkServer.Reconfigure"/>, in declaration order:
+    /// what its listeners were bound with, the framing, the journal and acknowledgements, the meter factory and the
+    /// clock. The hosting's settings keys of the same names (<c>Server:Port</c>) need a restart for this reason.
+    /// </summary>
+    public static IReadOnlyList<string> RestartOnlyProperties => RestartOnlyOptions.Names;
+
+    /// <summary>
+    /// Sets each of <see cref="RestartOnlyProperties"/> to the value <paramref name="inForce"/> has (the same
+    /// endpoints and inherited sockets, the same journal, meter factory and clock) and leaves every other property as
+    /// it is, so these options can be given to <see cref="TalkServer.Reconfigure"/> of the server serving
+    /// <paramref name="inForce"/>.
+    /// </summary>
+    public void CopyRestartOnlyFrom(TalkServerOptions inForce)
+    {
+        ArgumentNullException.ThrowIfNull(inForce);
+        RestartOnlyOptions.Copy(inForce, this);
+    }
+
+    /// <summary>
     /// Throws <see cref="ArgumentException"/> naming the first setting out of range and its allowed range (the
     /// <see cref="OptionProblem.Message"/> of the first of <see cref="FindProblems"/>).
     /// </summary>

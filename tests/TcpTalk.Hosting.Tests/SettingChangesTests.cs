@@ -37,6 +37,17 @@ public sealed class SettingChangesTests
         Assert.Equal(restart, SettingChanges.NeedsRestart(key));
 
     [Fact]
+    public void TheServerKeysNeedingARestartAreThoseOfTheServersRestartOnlyOptionsAndEveryJournalAndAdminKeyDoes()
+    {
+        Assert.Equal(
+            ["Server:Port", "Server:Listen", "Server:UnixSocketMode", "Server:Framing", "Server:ListenBacklog", "Server:KeepAliveTime",
+             "Server:KeepAliveInterval", "Server:KeepAliveCount", "Server:Acknowledge"],
+            TalkSettingKeys.All.Where(k => k.StartsWith("Server:", StringComparison.Ordinal)).Where(SettingChanges.NeedsRestart));
+        Assert.All(TalkSettingKeys.All.Where(k => !k.StartsWith("Server:", StringComparison.Ordinal)),
+            key => Assert.Equal(!key.StartsWith("Tls:", StringComparison.Ordinal), SettingChanges.NeedsRestart(key)));
+    }
+
+    [Fact]
     public void AdminListenIsAKeyOfItsOwnSectionAndABadEndpointIsAProblemNamingIt()
     {
         Assert.Contains("Admin:Listen", TalkSettingKeys.All);

@@ -1,4 +1,5 @@
 using TcpTalk.Journal;
+using TcpTalk.TestSupport;
 
 // Usage: TcpTalk.Journal.LockHolder PATH
 // Prints "holding <pid>" once it holds the journal and keeps it until stdin reaches EOF; or prints
@@ -9,21 +10,14 @@ if (args.Length != 1)
     return 2;
 }
 
-SqliteMessageJournal journal;
-try
+if (HeldUntilStdinCloses.TryOpen<SqliteMessageJournal, JournalInUseException>(() => SqliteMessageJournal.Open(args[0])) is not { } journal)
 {
-    journal = SqliteMessageJournal.Open(args[0]);
-}
-catch (JournalInUseException e)
-{
-    Console.WriteLine($"refused {e.Message}");
-    return 3;
+    return HeldUntilStdinCloses.RefusedExitCode;
 }
 
 await using (journal)
 {
-    Console.WriteLine($"holding {Environment.ProcessId}");
-    await Console.In.ReadToEndAsync();
+    await HeldUntilStdinCloses.HoldAsync();
 }
 
 return 0;

@@ -26,13 +26,8 @@ public class ReconfigureTests
     /// <summary>New options with everything the listeners were bound with taken from the server's, changed by <paramref name="change"/>.</summary>
     private static TalkServerOptions Next(TalkServer server, Action<TalkServerOptions> change)
     {
-        var current = server.Options;
-        var next = new TalkServerOptions { Port = current.Port, Framing = current.Framing, TimeProvider = current.TimeProvider, MeterFactory = current.MeterFactory };
-        foreach (var endpoint in current.Listen)
-        {
-            next.Listen.Add(endpoint);
-        }
-
+        var next = new TalkServerOptions();
+        next.CopyRestartOnlyFrom(server.Options);
         change(next);
         return next;
     }

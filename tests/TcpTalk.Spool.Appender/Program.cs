@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using TcpTalk.Spool;
+using TcpTalk.TestSupport;
 
 // Usage: TcpTalk.Spool.Appender hold DIR     prints "holding <pid>" and keeps the spool until stdin reaches EOF
 //        TcpTalk.Spool.Appender append DIR N  appends batches of N messages "m<sequence>" without pause, printing
@@ -12,23 +13,16 @@ if (args.Length < 2 || (args[0] == "append" && args.Length != 3))
     return 2;
 }
 
-SqliteMessageSpool spool;
-try
+if (HeldUntilStdinCloses.TryOpen<SqliteMessageSpool, SpoolInUseException>(() => SqliteMessageSpool.Open(args[1])) is not { } spool)
 {
-    spool = SqliteMessageSpool.Open(args[1]);
-}
-catch (SpoolInUseException e)
-{
-    Console.WriteLine($"refused {e.Message}");
-    return 3;
+    return HeldUntilStdinCloses.RefusedExitCode;
 }
 
 using (spool)
 {
     if (args[0] == "hold")
     {
-        Console.WriteLine($"holding {Environment.ProcessId}");
-        await Console.In.ReadToEndAsync();
+        await HeldUntilStdinCloses.HoldAsync();
         return 0;
     }
 

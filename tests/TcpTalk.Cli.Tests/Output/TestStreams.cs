@@ -3,14 +3,12 @@ using Microsoft.Extensions.Logging;
 namespace TcpTalk.Cli.Tests.Output;
 
 /// <summary>
-/// A stream whose writes can be held, like a pipe whose reader stopped reading: each write blocks while
-/// <see cref="Hold"/> is on, and what was written is read back whole. Thread-safe; every wait is bounded.
+/// A stream that can only be written, and keeps what was written (<see cref="Written"/>): reading, seeking and lengths
+/// are not supported, flushing does nothing. A subclass decides what each write does before it calls <see cref="Keep"/>.
 /// </summary>
-internal sealed class HeldStream : Stream
+internal abstract class WriteOnlyStream : Stream
 {
     private readonly MemoryStream _written = new();
-    private readonly ManualResetEventSlim _open = new(initialState: true);
-    private int _blockedWrites;
 
     /// <summary>Bytes written so far.</summary>
     public byte[] Written
@@ -24,6 +22,59 @@ internal sealed class HeldStream : Stream
         }
     }
 
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public abstract override void Write(ReadOnlySpan<byte> buffer);
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    /// <summary>Adds <paramref name="buffer"/> to <see cref="Written"/>. Thread-safe.</summary>
+    protected void Keep(ReadOnlySpan<byte> buffer)
+    {
+        lock (_written)
+        {
+            _written.Write(buffer);
+        }
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _written.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+}
+
+/// <summary>
+/// A stream whose writes can be held, like a pipe whose reader stopped reading: each write blocks while
+/// <see cref="Hold"/> is on, and what was written is read back whole. Thread-safe; every wait is bounded.
+/// </summary>
+internal sealed class HeldStream : WriteOnlyStream
+{
+    private readonly ManualResetEventSlim _open = new(initialState: true);
+    private int _blockedWrites;
+
     /// <summary>Writes in progress that are blocked by <see cref="Hold"/>.</summary>
     public int BlockedWrites => Volatile.Read(ref _blockedWrites);
 
@@ -32,8 +83,6 @@ internal sealed class HeldStream : Stream
 
     /// <summary>Lets blocked and future writes through.</summary>
     public void Release() => _open.Set();
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -50,31 +99,8 @@ internal sealed class HeldStream : Stream
             Interlocked.Decrement(ref _blockedWrites);
         }
 
-        lock (_written)
-        {
-            _written.Write(buffer);
-        }
+        Keep(buffer);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 
     protected override void Dispose(bool disposing)
     {
@@ -82,7 +108,6 @@ internal sealed class HeldStream : Stream
         {
             _open.Set();
             _open.Dispose();
-            _written.Dispose();
         }
 
         base.Dispose(disposing);
@@ -90,25 +115,11 @@ internal sealed class HeldStream : Stream
 }
 
 /// <summary>A stream that takes <paramref name="goodWrites"/> writes, then fails every one like a closed pipe.</summary>
-internal sealed class FailingStream(int goodWrites) : Stream
+internal sealed class FailingStream(int goodWrites) : WriteOnlyStream
 {
-    private readonly MemoryStream _written = new();
     private int _writes;
 
-    public byte[] Written
-    {
-        get
-        {
-            lock (_written)
-            {
-                return _written.ToArray();
-            }
-        }
-    }
-
     public int Writes => Volatile.Read(ref _writes);
-
-    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
@@ -117,31 +128,8 @@ internal sealed class FailingStream(int goodWrites) : Stream
             throw new IOException("Broken pipe");
         }
 
-        lock (_written)
-        {
-            _written.Write(buffer);
-        }
+        Keep(buffer);
     }
-
-    public override void Flush()
-    {
-    }
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>Every log line, with its level and category, as the tests read them.</summary>
