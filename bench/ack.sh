@@ -4,9 +4,9 @@
 # is sent after the commit's fsync), alternating over the rounds; then one more ack round with strace counting the
 # server's fsync/fdatasync calls (strace slows the server, so that round gives fsyncs per second and per 1000 acks,
 # not the rate). Medians; figures only.
-# Both servers print every message into a file on disk, as shared/bench/run.py runs them (the issue's refserver
-# figure, "prints each message", is run.py's); refserver printing into /dev/null is shown beside it for the record
-# (its writes then cost nothing, and it runs 3-4x faster than any server that keeps what it prints).
+# Both servers print every message into a file, where shared/bench/run.py puts it (/dev/shm when writable; the issue's
+# refserver figure, "prints each message", is run.py's); refserver printing into /dev/null is shown beside it for the
+# record (its writes then cost nothing, and it runs about 3x faster than any server that keeps what it prints).
 #
 #   bench/ack.sh TCPTALK_EXE [ROUNDS (3)] [SECONDS (5)]
 #   env HARNESS=DIR (tcpload, refserver; default artifacts/bench/harness), JOURNAL_DIR (default a temp folder on disk)
@@ -17,7 +17,8 @@ SECS=${3:-5}
 ROOT=$(git -C "$(dirname "${BASH_SOURCE[0]}")" rev-parse --show-toplevel)
 HARNESS=${HARNESS:-$ROOT/artifacts/bench/harness}
 WORK=$(mktemp -d "${JOURNAL_DIR:-/var/tmp}/tcptalk-ack.XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
+OUTDIR=$WORK; [ -w /dev/shm ] && OUTDIR=$(mktemp -d /dev/shm/tcptalk-ack.XXXXXX)
+trap 'rm -rf "$WORK"; [ "$OUTDIR" = "$WORK" ] || rm -rf "$OUTDIR"' EXIT
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 300); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval("d" + sys.argv[2]))' "$@"; }
@@ -34,16 +35,16 @@ refserver_round() {   # refserver_round STDOUT -> refserver's plain stream msgs/
     field "$WORK/ref.json" '["messages_per_s"]'
 }
 for round in $(seq 1 "$ROUNDS"); do
-    ref+=("$(refserver_round "$WORK/ref.out")"); rm -f "$WORK/ref.out"
+    ref+=("$(refserver_round "$OUTDIR/ref.out")"); rm -f "$OUTDIR/ref.out"
     refnull+=("$(refserver_round /dev/null)")
 
     port=$(free_port)
     rm -f "$WORK"/j.db*
-    taskset -c 0 "$EXE" serve --listen "127.0.0.1:$port" --journal "$WORK/j.db" --ack >"$WORK/serve.out" 2>"$WORK/serve.err" & pid=$!
+    taskset -c 0 "$EXE" serve --listen "127.0.0.1:$port" --journal "$WORK/j.db" --ack >"$OUTDIR/serve.out" 2>"$WORK/serve.err" & pid=$!
     wait_port "$port"
     taskset -c 1 "$EXE" bench "127.0.0.1:$port" --mode stream --ack --connections 4 --message-bytes 32 --duration "${SECS}s" --json >"$WORK/ack.json" 2>/dev/null
     kill -TERM "$pid"; wait "$pid" || true
-    rm -f "$WORK/serve.out"
+    rm -f "$OUTDIR/serve.out"
     acks+=("$(field "$WORK/ack.json" '["acks_per_s"]')")
     p50+=("$(field "$WORK/ack.json" '["ack_latency_us"]["p50"]')")
     p99+=("$(field "$WORK/ack.json" '["ack_latency_us"]["p99"]')")
