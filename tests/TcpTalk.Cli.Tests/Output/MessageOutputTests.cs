@@ -122,18 +122,22 @@ public class MessageOutputTests
         Assert.Equal(output.SkippedLines, counts.Sum());
     }
 
+    /// <summary>Holds the stream with line 0 in the write, then offers lines 1-200 to a 1000-byte bound; the first <c>taken</c> fit.</summary>
+    private static async Task<(List<Task> Writes, int Taken)> FloodPastTheBoundAsync(HeldStream stream, MessageOutput output)
+    {
+        stream.Hold();
+        await output.OnMessagesAsync(Batch("0"), default);
+        await Poll.UntilAsync(() => stream.BlockedWrites == 1);
+        return ([.. Enumerable.Range(1, 200).Select(i => output.OnMessagesAsync(Batch(Text(i)), default).AsTask())], Fitting(1000));
+    }
+
     [Fact]
     public async Task WithSkipAStreamThatStillTakesBytesMakesConnectionsWaitAndNoLineIsSkipped()
     {
         // A flood into a file: the stream is busy, not stalled, so the lines wait for it as with Wait.
         using var stream = new HeldStream();
         var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Skip, MaxBufferedBytes = 1000, StalledAfter = TimeSpan.FromSeconds(20) });
-        stream.Hold();
-        await output.OnMessagesAsync(Batch("0"), default);
-        await Poll.UntilAsync(() => stream.BlockedWrites == 1);
-
-        var writes = Enumerable.Range(1, 200).Select(i => output.OnMessagesAsync(Batch(Text(i)), default).AsTask()).ToList();
-        int taken = Fitting(1000);
+        var (writes, taken) = await FloodPastTheBoundAsync(stream, output);
         Assert.All(writes.Take(taken), w => Assert.True(w.IsCompletedSuccessfully));
         Assert.All(writes.Skip(taken), w => Assert.False(w.IsCompleted));
 
@@ -149,12 +153,7 @@ public class MessageOutputTests
     {
         using var stream = new HeldStream();
         var output = new MessageOutput(stream, new MessageOutputOptions { WhenBehind = OutputBehind.Skip, MaxBufferedBytes = 1000, StalledAfter = TimeSpan.FromMilliseconds(300) });
-        stream.Hold();
-        await output.OnMessagesAsync(Batch("0"), default);
-        await Poll.UntilAsync(() => stream.BlockedWrites == 1);
-
-        var writes = Enumerable.Range(1, 200).Select(i => output.OnMessagesAsync(Batch(Text(i)), default).AsTask()).ToList();
-        int taken = Fitting(1000);
+        var (writes, taken) = await FloodPastTheBoundAsync(stream, output);
         Assert.False(writes[taken].IsCompleted); // waits first: the stream might only be busy
         await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(10)); // the stream never takes a byte: all give up waiting
         Assert.Equal(200 - taken, output.SkippedLines);
