@@ -18,6 +18,9 @@ namespace TcpTalk.Hosting;
 /// </remarks>
 internal sealed class FileChangeWatcher : IDisposable
 {
+    /// <summary>The <see cref="Identity"/> of a path where no file is.</summary>
+    internal const string AbsentIdentity = "absent";
+
     private readonly string[] _paths;
     private readonly Action _changed;
     private readonly TimeProvider _time;
@@ -49,7 +52,7 @@ internal sealed class FileChangeWatcher : IDisposable
         // A directory where no watched file exists yet (appsettings.json that may be created some day) is left to the
         // poll: each notification watcher is an inotify instance, a limit shared by every process of the user (128).
         foreach (var directory in _paths.GroupBy(p => Path.GetDirectoryName(p)!, StringComparer.Ordinal)
-                     .Where(d => d.Any(p => _identities[p] != "absent")))
+                     .Where(d => d.Any(p => _identities[p] != AbsentIdentity)))
         {
             try
             {
@@ -89,7 +92,7 @@ internal sealed class FileChangeWatcher : IDisposable
             var info = new FileInfo(path);
             var target = info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info;
             target.Refresh();
-            return target.Exists ? $"{target.FullName}|{target.Length}|{target.LastWriteTimeUtc.Ticks}" : "absent";
+            return target.Exists ? $"{target.FullName}|{target.Length}|{target.LastWriteTimeUtc.Ticks}" : AbsentIdentity;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -50,8 +50,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
     private OutputLineBuffer? _spare;
     private TaskCompletionSource? _room;
     private bool _signalled;
-    private bool _writing;
-    private long _progressAt; // timestamp of the write's start or of its last chunk taken by the stream
+    private long _progressAt; // while a write is in progress (no spare): its start, or its last chunk taken by the stream
     private bool _closing;
     private Exception? _failure;
     private long _skipped;
@@ -178,7 +177,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
         patience = Timeout.InfiniteTimeSpan;
         if (_options.WhenBehind == OutputBehind.Skip)
         {
-            var quiet = _writing ? _options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _progressAt)) : TimeSpan.Zero;
+            var quiet = _spare is null ? _options.TimeProvider.GetElapsedTime(Interlocked.Read(ref _progressAt)) : TimeSpan.Zero;
             patience = _options.StalledAfter - quiet;
             if (patience <= TimeSpan.Zero)
             {
@@ -312,8 +311,7 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
 
                     full = _filling;
                     _filling = _spare!;
-                    _spare = null;
-                    _writing = true;
+                    _spare = null; // a write is in progress until the buffer comes back as the spare
                     Interlocked.Exchange(ref _progressAt, _options.TimeProvider.GetTimestamp());
                     ReleaseRoomLocked(); // connections waiting for room (Wait) fill the spare meanwhile
                 }
@@ -321,7 +319,6 @@ internal sealed class MessageOutput : IMessageSink, IAsyncDisposable
                 WriteOut(full);
                 lock (_gate)
                 {
-                    _writing = false;
                     full.Clear();
                     _spare = full;
                     if (_closing && _filling.Length == 0)
